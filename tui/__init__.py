@@ -1,0 +1,1 @@
+"""needlewise front ends: the `needlewise` command line and (later) the Textual app."""
