@@ -8,7 +8,14 @@ from __future__ import annotations
 from engine.assessment import Assessor
 from engine.case import Case, case_from_data, load_case, parse_case_text
 from engine.compile import CompiledKnowledge, compile_knowledge
-from engine.errors import AssessmentError, CaseError, EngineError, InputError, KnowledgeError, Problem
+from engine.errors import (
+    AssessmentError,
+    CaseError,
+    EngineError,
+    InputError,
+    KnowledgeError,
+    Problem,
+)
 from engine.knowledge import Knowledge, load_knowledge
 from engine.result import Assessment
 

@@ -73,7 +73,7 @@ class _CaseChecker:
         )
 
     # --- value coercion -------------------------------------------------------------------
-    def value(self, spec: FieldSpec, value: Any, path: tuple[PathPart, ...]) -> Any:  # noqa: ANN401, C901, PLR0911, PLR0912
+    def value(self, spec: FieldSpec, value: Any, path: tuple[PathPart, ...]) -> Any:  # noqa: ANN401, C901, PLR0911
         name = format_path(path)
         if value is None:
             return spec.null_means
@@ -92,8 +92,9 @@ class _CaseChecker:
                 return _MISSING
             if kind == "integer":
                 if not float(number).is_integer():
-                    self.problem("case.bad_type", f"{name}: expected a whole number, got {value!r}",
-                                 path)
+                    self.problem(
+                        "case.bad_type", f"{name}: expected a whole number, got {value!r}", path
+                    )
                     return _MISSING
                 number = int(number)
             if (spec.min is not None and number < spec.min) or (
@@ -112,8 +113,12 @@ class _CaseChecker:
             allowed = spec.values or []
             if value not in allowed:
                 shown = ", ".join(str(v) for v in allowed)
-                self.problem("case.bad_value", f"{name}: '{value}' is not allowed",
-                             path, hint=f"expected one of: {shown}")
+                self.problem(
+                    "case.bad_value",
+                    f"{name}: '{value}' is not allowed",
+                    path,
+                    hint=f"expected one of: {shown}",
+                )
                 return _MISSING
             return value
         if kind in {"term", "site", "text"}:
@@ -135,8 +140,9 @@ class _CaseChecker:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        self.problem("case.bad_type", f"{format_path(path)}: expected a date YYYY-MM-DD, got {value!r}",
-                     path)
+        self.problem(
+            "case.bad_type", f"{format_path(path)}: expected a date YYYY-MM-DD, got {value!r}", path
+        )
         return _MISSING
 
     # --- structure ------------------------------------------------------------------------
@@ -147,7 +153,9 @@ class _CaseChecker:
         allowed: list[str],
     ) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.problem("case.bad_type", f"{format_path(path) or 'case'}: expected a mapping", path)
+            self.problem(
+                "case.bad_type", f"{format_path(path) or 'case'}: expected a mapping", path
+            )
             return None
         for key in value:
             if key not in allowed:
@@ -155,8 +163,12 @@ class _CaseChecker:
                 close = [a for a in allowed if _similar(a, str(key))]
                 if close:
                     hint = f"did you mean '{close[0]}'? ({hint})"
-                self.problem("case.unknown_key", f"unknown key '{key}' in {format_path(path) or 'case'}",
-                             (*path, key), hint=hint)
+                self.problem(
+                    "case.unknown_key",
+                    f"unknown key '{key}' in {format_path(path) or 'case'}",
+                    (*path, key),
+                    hint=hint,
+                )
         return value
 
     def check(self, data: Any) -> dict[str, Any]:  # noqa: ANN401
@@ -172,7 +184,13 @@ class _CaseChecker:
                     out[root] = value
         return out
 
-    def node(self, tree: Mapping[str, Any], dotted: str, value: Any, path: tuple[PathPart, ...]) -> Any:  # noqa: ANN401
+    def node(
+        self,
+        tree: Mapping[str, Any],
+        dotted: str,
+        value: Any,  # noqa: ANN401
+        path: tuple[PathPart, ...],
+    ) -> Any:  # noqa: ANN401 - the answer, whatever its type
         spec_fields: dict[str, FieldSpec] = tree["fields"].get(dotted, {})
         children: list[str] = tree["children"].get(dotted, [])
         entries = tree["entries"].get(dotted)
@@ -228,17 +246,21 @@ class _CaseChecker:
             if name_field is None:
                 name_field = next((f for f, s in spec.fields.items() if s.type == "term"), None)
             if name_field is not None and entry.get(name_field) in (None, ""):
-                self.problem("case.missing_key", f"{dotted}[{i}]: '{name_field}' is required",
-                             entry_path)
+                self.problem(
+                    "case.missing_key", f"{dotted}[{i}]: '{name_field}' is required", entry_path
+                )
                 continue
             if spec.key_field is not None:
                 key_value = self.key(spec.key_field, entry, entry_path)
                 if key_value is None:
                     continue
                 if key_value in keys:
-                    self.problem("case.duplicate_entry",
-                                 f"{dotted}: '{key_value}' is listed twice (entries {keys[key_value]} and {i})",
-                                 entry_path)
+                    self.problem(
+                        "case.duplicate_entry",
+                        f"{dotted}: '{key_value}' is listed twice "
+                        f"(entries {keys[key_value]} and {i})",
+                        entry_path,
+                    )
                     continue
                 keys[key_value] = i
                 entry[spec.key_field] = key_value
@@ -250,8 +272,12 @@ class _CaseChecker:
         zone = resolve_site(self.knowledge, text)
         if zone is None or zone not in self.knowledge.zones:
             zones = ", ".join(self.knowledge.zones)
-            self.problem("case.unknown_zone", f"'{text}' is not a treatment zone",
-                         (*path, field_name), hint=f"plan each zone separately; zones: {zones}")
+            self.problem(
+                "case.unknown_zone",
+                f"'{text}' is not a treatment zone",
+                (*path, field_name),
+                hint=f"plan each zone separately; zones: {zones}",
+            )
             return None
         return zone
 
@@ -337,15 +363,21 @@ def case_from_document(
             date = parsed
     practitioner: dict[str, str] = {}
     if "practitioner" in top and top["practitioner"] is not None:
-        raw = checker.mapping(top["practitioner"], ("practitioner",), ["role", "jurisdiction", "name"])
+        raw = checker.mapping(
+            top["practitioner"], ("practitioner",), ["role", "jurisdiction", "name"]
+        )
         practitioner = {str(k): str(v) for k, v in (raw or {}).items()}
     clearances = tuple(
         Clearance(code=e["code"], by=e["by"], date=e.get("date"), note=e.get("note", ""))
-        for e in _records(checker, top, "clearances", ["code", "by", "date", "note"], ["code", "by"])
+        for e in _records(
+            checker, top, "clearances", ["code", "by", "date", "note"], ["code", "by"]
+        )
     )
     overrides = tuple(
         Override(code=e["code"], by=e["by"], reason=e["reason"])
-        for e in _records(checker, top, "overrides", ["code", "by", "reason"], ["code", "by", "reason"])
+        for e in _records(
+            checker, top, "overrides", ["code", "by", "reason"], ["code", "by", "reason"]
+        )
     )
     if checker.problems:
         raise CaseError(checker.problems)
@@ -386,8 +418,9 @@ def _records(
                 ok = False
         code = mapping.get("code")
         if code and code not in checker.knowledge.catalogue:
-            checker.problem("case.unknown_code", f"{key}[{i}]: unknown finding code '{code}'",
-                            (key, i, "code"))
+            checker.problem(
+                "case.unknown_code", f"{key}[{i}]: unknown finding code '{code}'", (key, i, "code")
+            )
             ok = False
         entry = {k: (str(v) if k != "date" else v) for k, v in mapping.items()}
         if "date" in mapping:

@@ -38,4 +38,6 @@ def conclude(rule: LogicRule, bindings: Mapping[str, Mapping[str, Any]]) -> list
             return [{"fid": f"care:{rule.id}", "kind": "care", "rule": rule.id}]
         case LimitOut():
             zone = _value(bindings, Ref(out.area_alias, "zone"))
-            return [{"fid": f"limit:{rule.id}@{zone}", "kind": "limit", "rule": rule.id, "zone": zone}]
+            return [
+                {"fid": f"limit:{rule.id}@{zone}", "kind": "limit", "rule": rule.id, "zone": zone}
+            ]

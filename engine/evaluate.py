@@ -114,7 +114,7 @@ def test_truth(
     return _compare(test.op, actual, value), actual, path
 
 
-def _compare(op: str, actual: Any, value: Any) -> Truth:  # noqa: ANN401, PLR0911
+def _compare(op: str, actual: Any, value: Any) -> Truth:  # noqa: ANN401
     if op == "is_a":
         members = actual if isinstance(actual, list) else []
         wanted = value if isinstance(value, tuple) else (value,)
@@ -233,8 +233,7 @@ class Evaluator:
                     neg_paths: set[str] = set()
                     for ef in by_kind.get(neg.kind, ()):
                         t, p = pattern_truth(neg, ef, bound)
-                        if t > exists:
-                            exists = t
+                        exists = max(exists, t)
                         if t is Truth.UNKNOWN:
                             neg_paths |= p
                     negation = Truth(2 - exists)

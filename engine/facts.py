@@ -1,4 +1,4 @@
-"""Case answers to facts: one flat fact per answer group, entry and planned zone, with provenance."""
+"""Case answers to facts: one flat fact per answer group, entry and planned zone, provenanced."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class FactSet:
     planned_zones: tuple[str, ...]
 
     def by_id(self) -> dict[str, Fact]:
-        """fid -> fact, phantoms included."""
+        """Fid -> fact, phantoms included."""
         return {f.fid: f for f in (*self.facts, *self.phantoms)}
 
 
@@ -108,11 +108,13 @@ class _Builder:
     def phantom(self, kind: str, spec: FactSpec, path: str) -> None:
         paths = dict.fromkeys(self.k.vocabulary.fields_of(kind) or {}, path)
         self.phantoms.append(
-            Fact(fid=f"{kind}[?]", kind=kind, fields={}, paths=paths, entry_path=path, phantom=True),
+            Fact(
+                fid=f"{kind}[?]", kind=kind, fields={}, paths=paths, entry_path=path, phantom=True
+            ),
         )
         del spec
 
-    def entry(  # noqa: C901, PLR0912
+    def entry(  # noqa: C901
         self,
         kind: str,
         spec: FactSpec,
@@ -157,8 +159,14 @@ class _Builder:
             fid = f"{kind}:{fields.get(spec.key_field)}"
         if spec.site_field is None:
             self.facts.append(
-                Fact(fid=fid, kind=kind, fields=fields, paths=paths, entry_path=path,
-                     origin=tuple(origin)),
+                Fact(
+                    fid=fid,
+                    kind=kind,
+                    fields=fields,
+                    paths=paths,
+                    entry_path=path,
+                    origin=tuple(origin),
+                ),
             )
             return
         site_path = paths[spec.site_field]
@@ -170,14 +178,30 @@ class _Builder:
             origin.append(f"{spec.site_field}: not given, taken as '{site_text}'")
         if site_text is None:
             # The site is unanswered: zone and relation stay unknown.
-            self.facts.append(Fact(fid=fid, kind=kind, fields=fields, paths=paths, entry_path=path,
-                                   origin=tuple(origin)))
+            self.facts.append(
+                Fact(
+                    fid=fid,
+                    kind=kind,
+                    fields=fields,
+                    paths=paths,
+                    entry_path=path,
+                    origin=tuple(origin),
+                )
+            )
             return
         site = resolve_site(self.k, str(site_text))
         if site is None:
             self.unrecognized.append(Unrecognized(field=site_path, entry=str(site_text)))
-            self.facts.append(Fact(fid=fid, kind=kind, fields=fields, paths=paths, entry_path=path,
-                                   origin=(*origin, f"site '{site_text}' not recognised")))
+            self.facts.append(
+                Fact(
+                    fid=fid,
+                    kind=kind,
+                    fields=fields,
+                    paths=paths,
+                    entry_path=path,
+                    origin=(*origin, f"site '{site_text}' not recognised"),
+                )
+            )
             return
         fields[spec.site_field] = site
         if site != site_text:
@@ -190,8 +214,14 @@ class _Builder:
                 zoned["zone"] = zone
                 suffix = f"@{zone}"
             self.facts.append(
-                Fact(fid=f"{fid}{suffix}", kind=kind, fields=zoned, paths=paths, entry_path=path,
-                     origin=tuple(origin)),
+                Fact(
+                    fid=f"{fid}{suffix}",
+                    kind=kind,
+                    fields=zoned,
+                    paths=paths,
+                    entry_path=path,
+                    origin=tuple(origin),
+                ),
             )
 
     def relations(self, site: str) -> list[tuple[str | None, str]]:
@@ -200,9 +230,7 @@ class _Builder:
         for zone in self.planned:
             if zone in covered:
                 out.append((zone, "in"))
-            elif any(
-                zone in self.k.zones[c].near or c in self.k.zones[zone].near for c in covered
-            ):
+            elif any(zone in self.k.zones[c].near or c in self.k.zones[zone].near for c in covered):
                 out.append((zone, "near"))
         return out or [(None, "outside")]
 
@@ -235,6 +263,8 @@ class _Builder:
             paths["intradermal"] = f"{path}.{name}"
 
 
-def build_facts(knowledge: Knowledge, case: Case, unanswer: frozenset[str] = frozenset()) -> FactSet:
+def build_facts(
+    knowledge: Knowledge, case: Case, unanswer: frozenset[str] = frozenset()
+) -> FactSet:
     """Turn a validated case into facts; ``unanswer`` lists fields to treat as unanswered."""
     return _Builder(knowledge, case, unanswer).build()

@@ -25,9 +25,9 @@ from engine.model import (
     Manifest,
     Policy,
     RuleFile,
+    SitesFile,
     Source,
     SourceFile,
-    SitesFile,
     TerminologyFile,
     VocabularyFile,
     Zone,
@@ -169,7 +169,9 @@ class _Loader:
                 key=True,
             )
         elif kind == "missing":
-            self.problem(doc, "schema.missing_key", f"required key '{loc[-1]}' is missing", loc[:-1])
+            self.problem(
+                doc, "schema.missing_key", f"required key '{loc[-1]}' is missing", loc[:-1]
+            )
         else:
             shown = err.get("input")
             text = json.dumps(shown, default=str) if _small(shown) else type(shown).__name__
@@ -188,7 +190,7 @@ def _is_tag(part: object) -> bool:
 
 
 def _small(value: object) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool)) and len(str(value)) < 60  # noqa: PLR2004
+    return value is None or (isinstance(value, (str, int, float, bool)) and len(str(value)) < 60)  # noqa: PLR2004
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -282,42 +284,8 @@ def _assemble(
     depth_doc, depth_file = parsed["depth.yaml"]
     policy: Policy = parsed["policy.yaml"][1]
 
-    sources: dict[str, Source] = {}
-    for i, src in enumerate(src_file.sources):
-        if src.id in sources:
-            loader.problem(src_doc, "source.duplicate_id", f"source id '{src.id}' is used twice",
-                           ("sources", i, "id"))
-        sources[src.id] = src
-    catalogue: dict[str, CatalogueEntry] = {}
-    for i, entry in enumerate(cat_file.findings):
-        if entry.code in catalogue:
-            loader.problem(cat_doc, "catalogue.duplicate_code", f"code '{entry.code}' is listed twice",
-                           ("findings", i, "code"))
-        catalogue[entry.code] = entry
-
-    zones: dict[str, Zone] = {}
-    sites: dict[str, tuple[str, ...]] = {}
-    for i, zone in enumerate(site_file.zones):
-        if zone.id in zones:
-            loader.problem(site_doc, "sites.duplicate_id", f"zone '{zone.id}' is listed twice",
-                           ("zones", i, "id"))
-        zones[zone.id] = zone
-        sites[zone.id] = (zone.id,)
-    for i, zone in enumerate(site_file.zones):
-        for j, near in enumerate(zone.near):
-            if near not in zones:
-                loader.problem(site_doc, "sites.unknown_zone", f"unknown zone '{near}'",
-                               ("zones", i, "near", j))
-    for i, site in enumerate(site_file.sites):
-        if site.id in sites:
-            loader.problem(site_doc, "sites.duplicate_id", f"site '{site.id}' is listed twice",
-                           ("sites", i, "id"))
-        for j, covered in enumerate(site.covers):
-            if covered not in zones:
-                loader.problem(site_doc, "sites.unknown_zone", f"unknown zone '{covered}'",
-                               ("sites", i, "covers", j))
-        sites[site.id] = tuple(site.covers)
-
+    sources, catalogue = _registers(loader, src_doc, src_file, cat_doc, cat_file)
+    zones, sites = _sites(loader, site_doc, site_file)
     terms = [t for _, f in term_files for t in f.terms]
     classes = [c for _, f in term_files for c in f.classes]
     terminology, ambiguities = build_terminology(terms, classes)
@@ -326,7 +294,15 @@ def _assemble(
     vocabulary = build_vocabulary(voc_file.facts)
     _check_vocabulary(loader, voc_doc, voc_file.facts, sites)
 
-    checker = _RuleChecker(loader, catalogue, sources, vocabulary, terminology, zones, sites)
+    checker = _RuleChecker(
+        loader,
+        catalogue=catalogue,
+        sources=sources,
+        vocabulary=vocabulary,
+        terminology=terminology,
+        zones=zones,
+        sites=sites,
+    )
     logic: list[LogicRule] = []
     for doc, rule_file in rule_files:
         for i, rule in enumerate(rule_file.rules):
@@ -378,6 +354,84 @@ def _assemble(
     )
 
 
+def _registers(
+    loader: _Loader,
+    src_doc: Document,
+    src_file: SourceFile,
+    cat_doc: Document,
+    cat_file: CatalogueFile,
+) -> tuple[dict[str, Source], dict[str, CatalogueEntry]]:
+    sources: dict[str, Source] = {}
+    for i, src in enumerate(src_file.sources):
+        if src.id in sources:
+            loader.problem(
+                src_doc,
+                "source.duplicate_id",
+                f"source id '{src.id}' is used twice",
+                ("sources", i, "id"),
+            )
+        sources[src.id] = src
+    catalogue: dict[str, CatalogueEntry] = {}
+    for i, entry in enumerate(cat_file.findings):
+        if entry.code in catalogue:
+            loader.problem(
+                cat_doc,
+                "catalogue.duplicate_code",
+                f"code '{entry.code}' is listed twice",
+                ("findings", i, "code"),
+            )
+        catalogue[entry.code] = entry
+
+    return sources, catalogue
+
+
+def _sites(
+    loader: _Loader,
+    site_doc: Document,
+    site_file: SitesFile,
+) -> tuple[dict[str, Zone], dict[str, tuple[str, ...]]]:
+    zones: dict[str, Zone] = {}
+    sites: dict[str, tuple[str, ...]] = {}
+    for i, zone in enumerate(site_file.zones):
+        if zone.id in zones:
+            loader.problem(
+                site_doc,
+                "sites.duplicate_id",
+                f"zone '{zone.id}' is listed twice",
+                ("zones", i, "id"),
+            )
+        zones[zone.id] = zone
+        sites[zone.id] = (zone.id,)
+    for i, zone in enumerate(site_file.zones):
+        for j, near in enumerate(zone.near):
+            if near not in zones:
+                loader.problem(
+                    site_doc,
+                    "sites.unknown_zone",
+                    f"unknown zone '{near}'",
+                    ("zones", i, "near", j),
+                )
+    for i, site in enumerate(site_file.sites):
+        if site.id in sites:
+            loader.problem(
+                site_doc,
+                "sites.duplicate_id",
+                f"site '{site.id}' is listed twice",
+                ("sites", i, "id"),
+            )
+        for j, covered in enumerate(site.covers):
+            if covered not in zones:
+                loader.problem(
+                    site_doc,
+                    "sites.unknown_zone",
+                    f"unknown zone '{covered}'",
+                    ("sites", i, "covers", j),
+                )
+        sites[site.id] = tuple(site.covers)
+
+    return zones, sites
+
+
 def _check_terms(
     loader: _Loader,
     term_files: list[tuple[Document, TerminologyFile]],
@@ -390,13 +444,21 @@ def _check_terms(
         for section, items in (("classes", term_file.classes), ("terms", term_file.terms)):
             for i, item in enumerate(items):
                 if item.id in seen:
-                    loader.problem(doc, "term.duplicate_id", f"term id '{item.id}' is defined twice",
-                                   (section, i, "id"))
+                    loader.problem(
+                        doc,
+                        "term.duplicate_id",
+                        f"term id '{item.id}' is defined twice",
+                        (section, i, "id"),
+                    )
                 seen.add(item.id)
                 for j, parent in enumerate(item.is_a):
                     if not terminology.known(parent):
-                        loader.problem(doc, "term.unknown_class", f"unknown class '{parent}'",
-                                       (section, i, "is_a", j))
+                        loader.problem(
+                            doc,
+                            "term.unknown_class",
+                            f"unknown class '{parent}'",
+                            (section, i, "is_a", j),
+                        )
                 if item.kind == "site" and item.id not in sites:
                     loader.problem(
                         doc,
@@ -421,30 +483,51 @@ def _check_vocabulary(
         for attr in ("scalar_field", "key_field", "site_field"):
             name = getattr(spec, attr)
             if name is not None and name not in spec.fields:
-                loader.problem(doc, "vocabulary.unknown_field",
-                               f"{attr} '{name}' is not a field of '{kind}'", (*base, attr))
+                loader.problem(
+                    doc,
+                    "vocabulary.unknown_field",
+                    f"{attr} '{name}' is not a field of '{kind}'",
+                    (*base, attr),
+                )
         if spec.site_default is not None and spec.site_default not in sites:
-            loader.problem(doc, "vocabulary.unknown_site",
-                           f"site_default '{spec.site_default}' is not a site", (*base, "site_default"))
+            loader.problem(
+                doc,
+                "vocabulary.unknown_site",
+                f"site_default '{spec.site_default}' is not a site",
+                (*base, "site_default"),
+            )
         term_fields = [n for n, f in spec.fields.items() if f.type == "term"]
         if len(term_fields) > 1:
-            loader.problem(doc, "vocabulary.two_terms",
-                           f"'{kind}' has more than one term field: {term_fields}", base)
+            loader.problem(
+                doc,
+                "vocabulary.two_terms",
+                f"'{kind}' has more than one term field: {term_fields}",
+                base,
+            )
         for name, fspec in spec.fields.items():
             if fspec.type == "enum" and not fspec.values:
-                loader.problem(doc, "vocabulary.enum_values",
-                               f"enum field '{name}' needs 'values'", (*base, "fields", name))
+                loader.problem(
+                    doc,
+                    "vocabulary.enum_values",
+                    f"enum field '{name}' needs 'values'",
+                    (*base, "fields", name),
+                )
             if fspec.type == "term" and not fspec.terms:
-                loader.problem(doc, "vocabulary.term_kinds",
-                               f"term field '{name}' needs 'terms'", (*base, "fields", name))
+                loader.problem(
+                    doc,
+                    "vocabulary.term_kinds",
+                    f"term field '{name}' needs 'terms'",
+                    (*base, "fields", name),
+                )
 
 
 def _check_policy(loader: _Loader, doc: Document, policy: Policy) -> None:
     seen = [a.action for a in policy.actions]
     for action in ("decline", "defer", "refer", "decline_zone", "modify", "counsel"):
         if action not in seen:
-            loader.problem(doc, "policy.missing_action", f"action '{action}' has no decision",
-                           ("actions",))
+            loader.problem(
+                doc, "policy.missing_action", f"action '{action}' has no decision", ("actions",)
+            )
 
 
 class _RuleChecker:
@@ -453,6 +536,7 @@ class _RuleChecker:
     def __init__(
         self,
         loader: _Loader,
+        *,
         catalogue: Mapping[str, CatalogueEntry],
         sources: Mapping[str, Source],
         vocabulary: Vocabulary,
@@ -482,14 +566,22 @@ class _RuleChecker:
         for i, sid in enumerate(ids):
             src = self.sources.get(sid)
             if src is None:
-                self.loader.problem(doc, "rule.unknown_source", f"unknown source id '{sid}'",
-                                    (*path, "sources", i),
-                                    hint="add it to sources.yaml or fix the id")
+                self.loader.problem(
+                    doc,
+                    "rule.unknown_source",
+                    f"unknown source id '{sid}'",
+                    (*path, "sources", i),
+                    hint="add it to sources.yaml or fix the id",
+                )
             else:
                 tiers.append(src.tier)
         if tiers and all(t == "consumer" for t in tiers):
-            self.loader.problem(doc, "rule.consumer_only",
-                                f"rule '{rule_id}' rests only on consumer sources", (*path, "sources"))
+            self.loader.problem(
+                doc,
+                "rule.consumer_only",
+                f"rule '{rule_id}' rests only on consumer sources",
+                (*path, "sources"),
+            )
         elif (
             tiers
             and all(t in {"seed", "clinic"} for t in tiers)
@@ -506,9 +598,12 @@ class _RuleChecker:
 
     def _unique(self, doc: Document, rule_id: str, path: tuple[PathPart, ...]) -> bool:
         if rule_id in self.ids:
-            self.loader.problem(doc, "rule.duplicate_id",
-                                f"rule id '{rule_id}' is already used at {self.ids[rule_id]}",
-                                (*path, "id"))
+            self.loader.problem(
+                doc,
+                "rule.duplicate_id",
+                f"rule id '{rule_id}' is already used at {self.ids[rule_id]}",
+                (*path, "id"),
+            )
             return False
         self.ids[rule_id] = locate(doc.index, doc.file, path)
         return True
@@ -537,8 +632,14 @@ class _RuleChecker:
         fields = self.vocabulary.fields_of(pattern.kind)
         if fields is None:
             kinds = ", ".join(self.vocabulary.kinds())
-            self.loader.problem(doc, "rule.unknown_kind", f"unknown fact kind '{pattern.kind}'",
-                                pattern.path, key=True, hint=f"expected one of: {kinds}")
+            self.loader.problem(
+                doc,
+                "rule.unknown_kind",
+                f"unknown fact kind '{pattern.kind}'",
+                pattern.path,
+                key=True,
+                hint=f"expected one of: {kinds}",
+            )
             return False
         ok = True
         for test in pattern.tests:
@@ -578,15 +679,16 @@ class _RuleChecker:
             return False
         fields = self.vocabulary.fields_of(kind) or {}
         if ref.field not in fields:
-            self.loader.problem(doc, "rule.unknown_field", f"'{kind}' has no field '{ref.field}'",
-                                path)
+            self.loader.problem(
+                doc, "rule.unknown_field", f"'{kind}' has no field '{ref.field}'", path
+            )
             return False
         if fields[ref.field] == "list":
             self.loader.problem(doc, "rule.bad_test", f"cannot join on list field '{ref}'", path)
             return False
         return True
 
-    def _test_value(  # noqa: C901, PLR0911
+    def _test_value(
         self,
         doc: Document,
         pattern: Pattern,
@@ -600,17 +702,25 @@ class _RuleChecker:
         values = test.value if isinstance(test.value, tuple) else (test.value,)
         if test.op in {"lt", "le", "gt", "ge"}:
             if ftype not in {"integer", "number"}:
-                self.loader.problem(doc, "rule.bad_test",
-                                    f"'{test.op}' compares numbers but '{field}' is {ftype}", test.path)
+                self.loader.problem(
+                    doc,
+                    "rule.bad_test",
+                    f"'{test.op}' compares numbers but '{field}' is {ftype}",
+                    test.path,
+                )
                 return False
             return True
         if test.op == "is_a":
             ok = True
             for value in values:
                 if not self.terminology.known(str(value)):
-                    self.loader.problem(doc, "rule.unknown_term", f"unknown term or class '{value}'",
-                                        test.path,
-                                        hint="define it in terminology/ or fix the spelling")
+                    self.loader.problem(
+                        doc,
+                        "rule.unknown_term",
+                        f"unknown term or class '{value}'",
+                        test.path,
+                        hint="define it in terminology/ or fix the spelling",
+                    )
                     ok = False
             return ok
         allowed = self.vocabulary.allowed_values(pattern.kind, field)
@@ -628,9 +738,13 @@ class _RuleChecker:
         for value in values:
             if value not in allowed:
                 shown = ", ".join(str(a) for a in allowed[:20])
-                self.loader.problem(doc, "rule.unknown_value",
-                                    f"'{value}' is not a value of {pattern.kind}.{field}",
-                                    test.path, hint=f"expected one of: {shown}")
+                self.loader.problem(
+                    doc,
+                    "rule.unknown_value",
+                    f"'{value}' is not a value of {pattern.kind}.{field}",
+                    test.path,
+                    hint=f"expected one of: {shown}",
+                )
                 ok = False
         return ok
 
@@ -648,7 +762,9 @@ class _RuleChecker:
         ref = parse_ref(text)
         bound = {p.alias: p.kind for p in patterns if not p.negated}
         if ref is None:
-            self.loader.problem(doc, "rule.bad_reference", f"expected 'name.field', got '{text}'", path)
+            self.loader.problem(
+                doc, "rule.bad_reference", f"expected 'name.field', got '{text}'", path
+            )
             return False, None
         if not self._ref(doc, ref, bound, path):
             return False, None
@@ -670,15 +786,22 @@ class _RuleChecker:
         output: Output
         if then.finding is not None:
             if then.finding not in self.catalogue:
-                self.loader.problem(doc, "rule.unknown_code",
-                                    f"finding code '{then.finding}' is not in the catalogue",
-                                    (*path, "then", "finding"))
+                self.loader.problem(
+                    doc,
+                    "rule.unknown_code",
+                    f"finding code '{then.finding}' is not in the catalogue",
+                    (*path, "then", "finding"),
+                )
                 return None
             ok_zone, zone = self._conclusion_ref(doc, then.zone, patterns, (*path, "then", "zone"))
             ok_wait, since = (True, None)
             if then.wait is not None:
                 ok_wait, since = self._conclusion_ref(
-                    doc, then.wait.since, patterns, (*path, "then", "wait", "since"), numeric=True,
+                    doc,
+                    then.wait.since,
+                    patterns,
+                    (*path, "then", "wait", "since"),
+                    numeric=True,
                 )
             if not (ok_zone and ok_wait):
                 return None
@@ -718,8 +841,9 @@ class _RuleChecker:
         for i, name in enumerate(names):
             covered = self.sites.get(name)
             if covered is None:
-                self.loader.problem(doc, "depth.unknown_zone", f"unknown zone or site '{name}'",
-                                    (*path, i))
+                self.loader.problem(
+                    doc, "depth.unknown_zone", f"unknown zone or site '{name}'", (*path, i)
+                )
                 continue
             zones.extend(z for z in covered if z not in zones)
         return zones
@@ -734,8 +858,13 @@ class _RuleChecker:
         ok = True
         for i, name in enumerate(names or []):
             if name not in allowed:
-                self.loader.problem(doc, "depth.unknown_indication", f"unknown indication '{name}'",
-                                    (*path, i), hint=f"expected one of: {', '.join(map(str, allowed))}")
+                self.loader.problem(
+                    doc,
+                    "depth.unknown_indication",
+                    f"unknown indication '{name}'",
+                    (*path, i),
+                    hint=f"expected one of: {', '.join(map(str, allowed))}",
+                )
                 ok = False
         return ok
 
@@ -745,8 +874,12 @@ class _RuleChecker:
         for code_field in ("above_soft", "exceeds_hard", "no_sourced_limit"):
             code = getattr(depth.verdict_findings, code_field)
             if code not in self.catalogue:
-                self.loader.problem(doc, "depth.unknown_code", f"code '{code}' is not in the catalogue",
-                                    ("verdict_findings", code_field))
+                self.loader.problem(
+                    doc,
+                    "depth.unknown_code",
+                    f"code '{code}' is not in the catalogue",
+                    ("verdict_findings", code_field),
+                )
         for i, row in enumerate(depth.limits):
             path: tuple[PathPart, ...] = ("limits", i)
             unique = self._unique(doc, row.id, path)
@@ -754,9 +887,12 @@ class _RuleChecker:
             zones = self._zones(doc, row.zones, (*path, "zones"))
             ok = self._indications(doc, row.indications, (*path, "indications"))
             if row.do_not_treat is not None and row.do_not_treat not in self.catalogue:
-                self.loader.problem(doc, "depth.unknown_code",
-                                    f"code '{row.do_not_treat}' is not in the catalogue",
-                                    (*path, "do_not_treat"))
+                self.loader.problem(
+                    doc,
+                    "depth.unknown_code",
+                    f"code '{row.do_not_treat}' is not in the catalogue",
+                    (*path, "do_not_treat"),
+                )
                 ok = False
             if not (unique and ok and zones):
                 continue
@@ -790,9 +926,12 @@ class _RuleChecker:
             if patterns is None or not (unique and ok and zones):
                 continue
             if any(p.alias == "area" for p in patterns):
-                self.loader.problem(doc, "depth.area_alias",
-                                    "an adjustment's 'when' must not name a pattern 'area'",
-                                    (*path, "when"))
+                self.loader.problem(
+                    doc,
+                    "depth.area_alias",
+                    "an adjustment's 'when' must not name a pattern 'area'",
+                    (*path, "when"),
+                )
                 continue
             out.append(
                 LogicRule(
@@ -809,16 +948,21 @@ class _RuleChecker:
             )
         return out
 
-    def check(self, doc: Document, spec: ConsistencyCheck, path: tuple[PathPart, ...]) -> Check | None:
+    def check(
+        self, doc: Document, spec: ConsistencyCheck, path: tuple[PathPart, ...]
+    ) -> Check | None:
         """Validate a consistency check."""
         unique = self._unique(doc, spec.id, path)
         patterns = self._patterns(doc, spec.when, (*path, "when"))
         ok = True
         for i, target in enumerate(spec.unanswer):
             if not self.vocabulary.has_path(target):
-                self.loader.problem(doc, "consistency.unknown_field",
-                                    f"'{target}' is not a question of the vocabulary",
-                                    (*path, "unanswer", i))
+                self.loader.problem(
+                    doc,
+                    "consistency.unknown_field",
+                    f"'{target}' is not a question of the vocabulary",
+                    (*path, "unanswer", i),
+                )
                 ok = False
         if patterns is None or not (unique and ok):
             return None
@@ -834,8 +978,12 @@ class _RuleChecker:
         derived = {r.output.name for r in rules if isinstance(r.output, StateOut)}
         for name, (doc, path) in self.states_used.items():
             if name not in derived:
-                self.loader.problem(doc, "rule.state_never_derived",
-                                    f"state '{name}' is used but no rule derives it", path)
+                self.loader.problem(
+                    doc,
+                    "rule.state_never_derived",
+                    f"state '{name}' is used but no rule derives it",
+                    path,
+                )
         del cat_doc, catalogue
 
 
@@ -849,6 +997,8 @@ def _area_pattern(
     tests = [Test(field="zone", op="in", value=tuple(zones), path=(*path, "zones"))]
     if indications:
         tests.append(
-            Test(field="indication", op="in", value=tuple(indications), path=(*path, "indications")),
+            Test(
+                field="indication", op="in", value=tuple(indications), path=(*path, "indications")
+            ),
         )
     return Pattern(kind="area", alias="area", negated=False, tests=tuple(tests), path=path)

@@ -42,7 +42,7 @@ class _Builder:
         mark = node.start_mark
         return Location(file=self.file, line=mark.line + 1, column=mark.column + 1, path=path)
 
-    def build(self, node: yaml.Node, path: tuple[PathPart, ...]) -> Any:
+    def build(self, node: yaml.Node, path: tuple[PathPart, ...]) -> Any:  # noqa: ANN401 - YAML data
         self.index[path] = self._loc(node, path)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
@@ -52,7 +52,8 @@ class _Builder:
                     self.problems.append(
                         Problem(
                             code="yaml.bad_key",
-                            message=f"a mapping key must be a plain value, not {type(key).__name__}",
+                            message="a mapping key must be a plain value, "
+                            f"not {type(key).__name__}",
                             location=self._loc(key_node, path),
                         ),
                     )

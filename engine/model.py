@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Scalar = str | int | float | bool | None
-Tier = Literal["regulator", "peer_reviewed", "society", "manufacturer", "clinic", "consumer", "seed"]
+Tier = Literal[
+    "regulator", "peer_reviewed", "society", "manufacturer", "clinic", "consumer", "seed"
+]
 Level = Literal["absolute", "relative", "caution", "info"]
 Action = Literal["decline", "defer", "refer", "decline_zone", "modify", "counsel"]
 Decision = Literal[
@@ -245,7 +247,7 @@ class Wait(Frozen):
 
 
 class Conclusion(Frozen):
-    """What a rule concludes: exactly one of finding, state, precare, aftercare, expected_effects."""
+    """What a rule concludes: one of finding, state, precare, aftercare, expected_effects."""
 
     finding: Annotated[str, Field(pattern=CODE)] | None = None
     state: Annotated[str, Field(pattern=NAME)] | None = None
@@ -330,11 +332,7 @@ class DepthLimit(Frozen):
         if marks != 1:
             msg = "give limits (soft_mm/hard_mm), or no_sourced_limit: true, or do_not_treat: CODE"
             raise ValueError(msg)
-        if (
-            self.soft_mm is not None
-            and self.hard_mm is not None
-            and self.soft_mm > self.hard_mm
-        ):
+        if self.soft_mm is not None and self.hard_mm is not None and self.soft_mm > self.hard_mm:
             msg = f"soft_mm {self.soft_mm} is above hard_mm {self.hard_mm}"
             raise ValueError(msg)
         return self

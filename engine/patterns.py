@@ -12,7 +12,18 @@ from engine.location import PathPart
 Scalar = str | int | float | bool | None
 Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "known", "same_as", "is_a"]
 COMPARISONS: frozenset[str] = frozenset({"lt", "le", "gt", "ge"})
-OPERATORS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "known", "same_as")
+OPERATORS: tuple[str, ...] = (
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "known",
+    "same_as",
+)
 RESERVED_KEYS = frozenset({"as", "not"})
 
 
@@ -90,40 +101,51 @@ def _parse_tests(
         return []
     tests: list[Test] = []
     for op, arg in spec.items():
-        sub = (*path, op)
-        if op not in OPERATORS:
-            report(
-                "rule.unknown_operator",
-                f"unknown operator '{op}' on '{field}'; expected one of {', '.join(OPERATORS)}",
-                sub,
-            )
-            continue
-        if op in {"in", "not_in"}:
-            if not isinstance(arg, list) or not arg or not all(_is_scalar(v) for v in arg):
-                report("rule.bad_test", f"'{op}' takes a non-empty list of plain values", sub)
-                continue
-            tests.append(Test(field=field, op=op, value=tuple(arg), path=sub))
-        elif op in COMPARISONS:
-            if isinstance(arg, bool) or not isinstance(arg, (int, float)):
-                report("rule.bad_test", f"'{op}' takes a number, not {arg!r}", sub)
-                continue
-            tests.append(Test(field=field, op=op, value=arg, path=sub))
-        elif op == "known":
-            if not isinstance(arg, bool):
-                report("rule.bad_test", "'known' takes true or false", sub)
-                continue
-            tests.append(Test(field=field, op="known", value=arg, path=sub))
-        elif op == "same_as":
-            ref = parse_ref(arg) if isinstance(arg, str) else None
-            if ref is None:
-                report("rule.bad_test", "'same_as' takes 'name.field' of an earlier pattern", sub)
-                continue
-            tests.append(Test(field=field, op="same_as", value=ref, path=sub))
-        elif _is_scalar(arg):
-            tests.append(Test(field=field, op=op, value=arg, path=sub))  # type: ignore[arg-type]
-        else:
-            report("rule.bad_test", f"'{op}' takes a plain value", sub)
+        test = _op_test(field, str(op), arg, (*path, op), report)
+        if test is not None:
+            tests.append(test)
     return tests
+
+
+def _op_test(  # noqa: PLR0911 - one return per operator shape
+    field: str,
+    op: str,
+    arg: Any,  # noqa: ANN401 - raw YAML
+    sub: tuple[PathPart, ...],
+    report: ProblemSink,
+) -> Test | None:
+    if op not in OPERATORS:
+        report(
+            "rule.unknown_operator",
+            f"unknown operator '{op}' on '{field}'; expected one of {', '.join(OPERATORS)}",
+            sub,
+        )
+        return None
+    if op in {"in", "not_in"}:
+        if not isinstance(arg, list) or not arg or not all(_is_scalar(v) for v in arg):
+            report("rule.bad_test", f"'{op}' takes a non-empty list of plain values", sub)
+            return None
+        return Test(field=field, op=op, value=tuple(arg), path=sub)  # type: ignore[arg-type]
+    if op in COMPARISONS:
+        if isinstance(arg, bool) or not isinstance(arg, (int, float)):
+            report("rule.bad_test", f"'{op}' takes a number, not {arg!r}", sub)
+            return None
+        return Test(field=field, op=op, value=arg, path=sub)  # type: ignore[arg-type]
+    if op == "known":
+        if not isinstance(arg, bool):
+            report("rule.bad_test", "'known' takes true or false", sub)
+            return None
+        return Test(field=field, op="known", value=arg, path=sub)
+    if op == "same_as":
+        ref = parse_ref(arg) if isinstance(arg, str) else None
+        if ref is None:
+            report("rule.bad_test", "'same_as' takes 'name.field' of an earlier pattern", sub)
+            return None
+        return Test(field=field, op="same_as", value=ref, path=sub)
+    if _is_scalar(arg):
+        return Test(field=field, op=op, value=arg, path=sub)  # type: ignore[arg-type]
+    report("rule.bad_test", f"'{op}' takes a plain value", sub)
+    return None
 
 
 def parse_pattern(

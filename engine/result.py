@@ -219,7 +219,7 @@ class Assessment:
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v not in (None, (), [], {})  or k in _KEEP}
+    return {k: v for k, v in data.items() if v not in (None, (), [], {}) or k in _KEEP}
 
 
 _KEEP = frozenset({"planned_mm", "soft_flag_mm", "hard_max_mm", "recommended_mm", "zones"})

@@ -45,9 +45,7 @@ def stratify(rules: Sequence[LogicRule]) -> dict[str, int]:
     producers: dict[Key, list[str]] = {}
     for r in rules:
         producers.setdefault(derived_key(r), []).append(r.id)
-    deps = {
-        r.id: [(pattern_keys(p, keys), p.negated) for p in r.patterns] for r in rules
-    }
+    deps = {r.id: [(pattern_keys(p, keys), p.negated) for p in r.patterns] for r in rules}
     stratum = dict.fromkeys((r.id for r in rules), 0)
     limit = len(rules) + 1
     changed = True

@@ -29,7 +29,6 @@ _FORMS = frozenset(
         "ointment",
         "lotion",
         "solution",
-        "oral",
         "topical",
         "daily",
         "od",
@@ -128,9 +127,16 @@ def build_terminology(
             return
         previous = index.get(key)
         if previous is not None and previous[0] != target:
+            if any(i[0] == target and f"'{text}'" in i[1] for i in issues):
+                return
             issues.append(
-                (target, f"'{text}' already names '{previous[0]}' ({kind}); it cannot also name"
-                 f" '{target}'"),
+                (
+                    target,
+                    (
+                        f"'{text}' already names '{previous[0]}' ({kind}); it cannot also name"
+                        f" '{target}'"
+                    ),
+                ),
             )
             return
         index.setdefault(key, (target, via))

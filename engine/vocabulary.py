@@ -46,7 +46,7 @@ class Vocabulary:
         return tuple(fspec.values)
 
     def numeric_fields(self) -> dict[str, frozenset[str]]:
-        """kind -> fields that hold numbers (guarded before they reach the engine)."""
+        """Kind -> fields that hold numbers (guarded before they reach the engine)."""
         return {
             kind: frozenset(f for f, t in fields.items() if t in {"integer", "number"})
             for kind, fields in self.field_types.items()
