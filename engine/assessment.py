@@ -214,6 +214,8 @@ def _result(
         elif isinstance(out, CareOut):
             for item in out.items:
                 if isinstance(item, EffectItem):
+                    if any(e.rule == rule.id and e.text == item.text for e in effects):
+                        continue
                     effects.append(
                         ExpectedEffect(
                             band=item.band, text=item.text, rule=rule.id, sources=rule.sources
@@ -221,6 +223,8 @@ def _result(
                     )
                 else:
                     target = precare if out.section == "precare" else aftercare
+                    if any(c.rule == rule.id and c.text == item.text for c in target):
+                        continue  # one instruction, however many areas or entries matched
                     target.append(
                         CareInstruction(
                             when=item.when,

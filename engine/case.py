@@ -61,13 +61,22 @@ class _CaseChecker:
         self.prefix = prefix
         self.problems: list[Problem] = []
 
-    def problem(self, code: str, message: str, path: tuple[PathPart, ...], hint: str = "") -> None:
+    def problem(
+        self,
+        code: str,
+        message: str,
+        path: tuple[PathPart, ...],
+        hint: str = "",
+        *,
+        key: bool = False,
+    ) -> None:
         full = (*self.prefix, *path)
+        index = self.doc.key_index if key and full in self.doc.key_index else self.doc.index
         self.problems.append(
             Problem(
                 code=code,
                 message=message,
-                location=locate(self.doc.index, self.doc.file, full),
+                location=locate(index, self.doc.file, full),
                 hint=hint,
             ),
         )
@@ -168,6 +177,7 @@ class _CaseChecker:
                     f"unknown key '{key}' in {format_path(path) or 'case'}",
                     (*path, key),
                     hint=hint,
+                    key=True,
                 )
         return value
 
@@ -178,6 +188,9 @@ class _CaseChecker:
         out: dict[str, Any] = {}
         tree = _tree(self.knowledge)
         for root in ("client", "plan"):
+            if root in top and top[root] is None:
+                self.problem("case.bad_type", f"{root}: expected a mapping, got null", (root,))
+                continue
             if root in top:
                 value = self.node(tree, root, top[root], (root,))
                 if value is not _MISSING:
@@ -320,7 +333,10 @@ def _number(value: Any) -> float | int | None:  # noqa: ANN401
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return value if math.isfinite(value) else None
+        try:
+            return value if math.isfinite(value) else None
+        except OverflowError:  # an integer too large for a float is not a plausible answer
+            return None
     if isinstance(value, str):
         try:
             number = float(value.strip())
@@ -416,8 +432,12 @@ def _records(
             if not mapping.get(name):
                 checker.problem("case.missing_key", f"{key}[{i}]: '{name}' is required", (key, i))
                 ok = False
+        for name in ("code", "by", "reason", "note"):
+            if name in mapping and not isinstance(mapping[name], (str, int, float)):
+                checker.problem("case.bad_type", f"{key}[{i}].{name}: expected text", (key, i, name))
+                ok = False
         code = mapping.get("code")
-        if code and code not in checker.knowledge.catalogue:
+        if ok and code and code not in checker.knowledge.catalogue:
             checker.problem(
                 "case.unknown_code", f"{key}[{i}]: unknown finding code '{code}'", (key, i, "code")
             )

@@ -35,18 +35,25 @@ class Limits:
 def combine(hits: Sequence[LimitHit]) -> Limits:
     """Minimum of every soft and hard limit; the rows equal to a minimum are binding."""
     dnt = tuple(h for h in hits if h.out.do_not_treat)
-    hard = min((h.out.hard_mm for h in hits if h.out.hard_mm is not None), default=None)
-    soft = min((h.out.soft_mm for h in hits if h.out.soft_mm is not None), default=None)
+    # Adjustments only lower a sourced limit: with no numbered table row there is no limit,
+    # and the zone stays no_sourced_limit (never a number invented from an adjustment).
+    sourced = any(
+        h.rule.origin == "depth_limit" and (h.out.soft_mm is not None or h.out.hard_mm is not None)
+        for h in hits
+    )
+    numbered = [h for h in hits if sourced]
+    hard = min((h.out.hard_mm for h in numbered if h.out.hard_mm is not None), default=None)
+    soft = min((h.out.soft_mm for h in numbered if h.out.soft_mm is not None), default=None)
     if hard is not None:
         soft = hard if soft is None else min(soft, hard)
     binding = tuple(
         h
-        for h in hits
+        for h in numbered
         if (soft is not None and h.out.soft_mm == soft)
         or (hard is not None and h.out.hard_mm == hard)
     )
     recommended = None
-    for hit in hits:
+    for hit in numbered:
         if hit.out.recommended_mm is not None:
             low, high = hit.out.recommended_mm
             cap = soft if soft is not None else high

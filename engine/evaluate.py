@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.conclude import conclude
@@ -181,8 +181,17 @@ class Evaluator:
                     for match in self.matches_of(rule, store):
                         key = (rule.id, match.bindings)
                         old = matches.get(key)
-                        if old is not None and old.truth >= match.truth:
-                            continue
+                        if old is not None:
+                            if old.truth > match.truth:
+                                continue
+                            if old.truth == match.truth:
+                                if match.unknown_paths <= old.unknown_paths:
+                                    continue
+                                # A possible premise gained questions: keep them all.
+                                match = replace(  # noqa: PLW2901
+                                    match,
+                                    unknown_paths=old.unknown_paths | match.unknown_paths,
+                                )
                         matches[key] = match
                         changed = self._derive(rule, match, store) or changed
         return Evaluation(matches=tuple(matches.values()), facts=store, strata=self.strata)

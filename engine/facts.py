@@ -173,6 +173,9 @@ class _Builder:
         paths["zone"] = site_path
         paths["relation"] = site_path
         site_text = fields.get(spec.site_field)
+        if spec.site_field == "zone":
+            # The site doubles as the zone field: only a planned zone it touches may stay there.
+            fields.pop("zone", None)
         if site_text is None and spec.site_default is not None and spec.site_field not in answers:
             site_text = spec.site_default
             origin.append(f"{spec.site_field}: not given, taken as '{site_text}'")
@@ -203,7 +206,8 @@ class _Builder:
                 )
             )
             return
-        fields[spec.site_field] = site
+        if spec.site_field != "zone":
+            fields[spec.site_field] = site
         if site != site_text:
             origin.append(f"site '{site_text}' -> {site}")
         for zone, relation in self.relations(site):

@@ -47,6 +47,8 @@ REQUIRED_FILES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("depth.yaml", DepthFile),
     ("policy.yaml", Policy),
 )
+RESERVED_FIELDS = frozenset({"kind", "fid", "id", "sid", "is_a", "entry", "relation", "intradermal"})
+"""Fact fields the engine sets itself; a vocabulary field of that name would overwrite them."""
 OPTIONAL_FILES: tuple[tuple[str, type[BaseModel]], ...] = (("consistency.yaml", ConsistencyFile),)
 
 
@@ -496,6 +498,14 @@ def _check_vocabulary(
                 f"site_default '{spec.site_default}' is not a site",
                 (*base, "site_default"),
             )
+        for name in spec.fields:
+            if name in RESERVED_FIELDS:
+                loader.problem(
+                    doc,
+                    "vocabulary.reserved_field",
+                    f"'{name}' is reserved for the engine; rename the field",
+                    (*base, "fields", name),
+                )
         term_fields = [n for n, f in spec.fields.items() if f.type == "term"]
         if len(term_fields) > 1:
             loader.problem(
@@ -553,6 +563,7 @@ class _RuleChecker:
         self.sites = sites
         self.ids: dict[str, Location] = {}
         self.states_used: dict[str, tuple[Document, tuple[PathPart, ...]]] = {}
+        self.states_derived: set[str] = set()
 
     def _sources(
         self,
@@ -642,17 +653,21 @@ class _RuleChecker:
             )
             return False
         ok = True
+        reported: set[str] = set()
         for test in pattern.tests:
             ftype = fields.get(test.field)
             if ftype is None:
-                self.loader.problem(
-                    doc,
-                    "rule.unknown_field",
-                    f"'{pattern.kind}' has no field '{test.field}'",
-                    test.path,
-                    key=True,
-                    hint=f"fields of {pattern.kind}: {', '.join(sorted(fields))}",
-                )
+                if test.field not in reported:
+                    reported.add(test.field)
+                    field_path = test.path if test.path[-1] == test.field else test.path[:-1]
+                    self.loader.problem(
+                        doc,
+                        "rule.unknown_field",
+                        f"'{pattern.kind}' has no field '{test.field}'",
+                        field_path,
+                        key=True,
+                        hint=f"fields of {pattern.kind}: {', '.join(sorted(fields))}",
+                    )
                 ok = False
                 continue
             ok = self._test_value(doc, pattern, test.field, ftype, test) and ok
@@ -723,6 +738,15 @@ class _RuleChecker:
                     )
                     ok = False
             return ok
+        wrong = _wrong_type(ftype, values)
+        if wrong is not None:
+            self.loader.problem(
+                doc,
+                "rule.bad_value_type",
+                f"{pattern.kind}.{field} is {ftype}: {wrong!r} can never match",
+                test.path,
+            )
+            return False
         allowed = self.vocabulary.allowed_values(pattern.kind, field)
         if pattern.kind == "finding" and field == "code":
             allowed = tuple(self.catalogue)
@@ -779,10 +803,20 @@ class _RuleChecker:
         unique = self._unique(doc, rule.id, path)
         silenced = tuple(s.warning for s in rule.silence)
         self._sources(doc, rule.id, rule.sources, path, silenced)
+        then = rule.then
+        if then.state is not None:
+            self.states_derived.add(then.state)  # even when the rule itself has errors
         patterns = self._patterns(doc, rule.when, (*path, "when"))
+        if then.finding is not None and then.finding not in self.catalogue:
+            self.loader.problem(
+                doc,
+                "rule.unknown_code",
+                f"finding code '{then.finding}' is not in the catalogue",
+                (*path, "then", "finding"),
+            )
+            return None
         if patterns is None or not unique:
             return None
-        then = rule.then
         output: Output
         if then.finding is not None:
             if then.finding not in self.catalogue:
@@ -976,6 +1010,7 @@ class _RuleChecker:
     ) -> None:
         """Whole-knowledge checks: states used but never derived."""
         derived = {r.output.name for r in rules if isinstance(r.output, StateOut)}
+        derived |= self.states_derived
         for name, (doc, path) in self.states_used.items():
             if name not in derived:
                 self.loader.problem(
@@ -985,6 +1020,20 @@ class _RuleChecker:
                     path,
                 )
         del cat_doc, catalogue
+
+
+def _wrong_type(ftype: str, values: tuple[Any, ...]) -> Any:  # noqa: ANN401
+    """The first value a field of ``ftype`` can never equal (None when all can)."""
+    for value in values:
+        if ftype == "boolean" and not isinstance(value, bool):
+            return value
+        if ftype in {"integer", "number"} and (
+            isinstance(value, bool) or not isinstance(value, (int, float))
+        ):
+            return value
+        if ftype in {"text", "term", "site"} and not isinstance(value, str):
+            return value
+    return None
 
 
 def _area_pattern(

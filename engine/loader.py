@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,10 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self._constructor.construct_object(key_node, deep=True)
+                try:
+                    key = self._constructor.construct_object(key_node, deep=True)
+                except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+                    key = None
                 if not isinstance(key, (str, int, float, bool)):
                     self.problems.append(
                         Problem(
@@ -75,14 +79,33 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._constructor.construct_object(node, deep=True)
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            # PyYAML raises plain errors for values such as 2026-02-30 or `!!int abc`.
+            self.problems.append(
+                Problem(
+                    code="yaml.bad_value",
+                    message=f"invalid value {node.value!r}: {exc}",
+                    location=self._loc(node, path),
+                ),
+            )
+            return None
 
 
 def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse YAML/JSON text; return the document (None on a syntax error) and problems."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        return None, [
+            Problem(code="yaml.too_deep", message="the document nests too deeply",
+                    location=Location(file=file)),
+        ]
     except yaml.MarkedYAMLError as exc:
+        as_json = _json_fallback(text, file)
+        if as_json is not None:
+            return as_json, []
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
         column = mark.column + 1 if mark is not None else 0
@@ -105,6 +128,23 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     builder = _Builder(file)
     try:
         data = None if node is None else builder.build(node, ())
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        # PyYAML's constructors raise plain errors for values such as 2026-02-30 or !!int abc.
+        return None, [
+            Problem(
+                code="yaml.bad_value",
+                message=f"invalid value: {exc}",
+                location=Location(file=file),
+            ),
+        ]
+    except RecursionError:
+        return None, [
+            Problem(
+                code="yaml.too_deep",
+                message="the document nests too deeply (or refers to itself)",
+                location=Location(file=file),
+            ),
+        ]
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         return None, [
@@ -120,6 +160,18 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         ]
     doc = Document(file=file, data=data, index=builder.index, key_index=builder.key_index)
     return doc, builder.problems
+
+
+def _json_fallback(text: str, file: str) -> Document | None:
+    """Valid JSON that YAML refuses (tab indentation): loaded without positions below the root."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    root = Location(file=file, line=1, column=1)
+    return Document(file=file, data=data, index={(): root}, key_index={})
 
 
 def load_file(path: Path, display: str | None = None) -> tuple[Document | None, list[Problem]]:

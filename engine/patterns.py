@@ -184,7 +184,7 @@ def parse_pattern(
         return None
     kind = kinds[0]
     alias = item.get("as", kind)
-    if not isinstance(alias, str) or not alias.isidentifier():
+    if not isinstance(alias, str) or not alias.isidentifier() or alias.startswith("phase_gate"):
         report("rule.bad_pattern", f"'as' must be a simple name, not {alias!r}", (*path, "as"))
         return None
     body = item[kind]

@@ -11,7 +11,7 @@ from engine.model import Term, TermClass, TermKind
 
 # Strengths and dose forms carry no identity: "aspirin 81 mg", "tretinoin 0.05% cream".
 _STRENGTH = re.compile(
-    r"\b\d+(?:[.,]\d+)?\s*(?:%|mg|mcg|µg|ug|g|ml|iu|units?|mg/ml|mg/g)(?=\s|$|[^a-z])",
+    r"\b\d+(?:[.,]\d+)?\s*(?:%|mg/ml|mg/g|mg|mcg|µg|ug|g|ml|iu|units?)(?=\s|$|[^a-z])",
 )
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
 _FORMS = frozenset(
@@ -24,25 +24,21 @@ _FORMS = frozenset(
         "capsules",
         "cap",
         "caps",
-        "cream",
-        "gel",
-        "ointment",
-        "lotion",
-        "solution",
-        "topical",
         "daily",
         "od",
         "bd",
         "tds",
         "prn",
         "po",
-        "injection",
         "pill",
         "pills",
         "dose",
         "the",
     },
 )
+# Route and vehicle words tell topical from oral forms ("topical isotretinoin" is not oral
+# isotretinoin): they are kept in the first lookup and only dropped as a last resort.
+_ROUTES = frozenset({"cream", "gel", "ointment", "lotion", "solution", "topical", "injection", "oral"})
 
 
 def normalize(text: str) -> str:
@@ -84,7 +80,8 @@ class Terminology:
         """Recognise ``text`` as a term of one of ``kinds``; None when unrecognised."""
         key = normalize(text)
         # A bare number may be a strength without a unit ("aspirin 81"): try without it last.
-        keys = [key, " ".join(_NUMBER.sub(" ", key).split())]
+        bare = " ".join(_NUMBER.sub(" ", key).split())
+        keys = [key, bare, " ".join(w for w in bare.split() if w not in _ROUTES)]
         for kind, probe in ((k, p) for p in keys if p for k in kinds):
             hit = self.index.get((kind, probe))
             if hit is not None:

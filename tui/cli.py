@@ -14,6 +14,8 @@ from pathlib import Path
 
 from engine import (
     Assessor,
+    Case,
+    Knowledge,
     CaseError,
     InputError,
     KnowledgeError,
@@ -21,6 +23,7 @@ from engine import (
     load_case,
     load_knowledge,
 )
+from engine.casetest import load_case_test
 from knowledge import DEFAULT_KNOWLEDGE
 from tui.report import render_text
 
@@ -38,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     assess = sub.add_parser("assess", help="assess a case file and print the result")
     assess.add_argument("case", type=Path, help="case file (YAML or JSON)")
     assess.add_argument("--format", choices=("text", "json"), default="text")
-    assess.add_argument("--knowledge", type=Path, default=DEFAULT_KNOWLEDGE,
-                        help="knowledge directory (default: the bundled one)")
+    assess.add_argument(
+        "--knowledge",
+        type=Path,
+        default=DEFAULT_KNOWLEDGE,
+        help="knowledge directory (default: the bundled one)",
+    )
     assess.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check = sub.add_parser("check", help="validate a knowledge directory")
     check.add_argument("knowledge", type=Path, nargs="?", default=DEFAULT_KNOWLEDGE)
@@ -63,7 +70,7 @@ def _assess(args: argparse.Namespace) -> int:
     try:
         knowledge = load_knowledge(args.knowledge)
         compiled = compile_knowledge(knowledge)
-        case = load_case(knowledge, args.case)
+        case = _load_any_case(knowledge, args.case)
     except (KnowledgeError, CaseError) as exc:
         _problems(exc)
         return EXIT_BAD_INPUT
@@ -77,6 +84,18 @@ def _assess(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(result, colour=_colour(args.color)))
     return EXIT_OK
+
+
+def _load_any_case(knowledge: Knowledge, path: Path) -> Case:
+    """A case file, or the ``case:`` of a knowledge case test (so tests can be assessed too)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return load_case(knowledge, path)  # reports the unreadable file as a located problem
+    head = {line.split(":", 1)[0] for line in text.splitlines() if line and not line[0].isspace()}
+    if {"case", "expect"} <= head:
+        return load_case_test(knowledge, path).case
+    return load_case(knowledge, path)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -107,5 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _assess(args)
     if args.command == "check":
         return _check(args)
-    sys.stderr.write("needlewise: the terminal UI is not built yet; use a subcommand (see --help)\n")
+    sys.stderr.write(
+        "needlewise: the terminal UI is not built yet; use a subcommand (see --help)\n"
+    )
     return EXIT_BAD_INPUT

@@ -35,7 +35,7 @@ def _ansi(text: str, colour: str) -> str:
     return f"\x1b[{colour}m{text}\x1b[0m"
 
 
-def render_text(assessment: Assessment, *, colour: bool = False) -> str:  # noqa: C901, PLR0912
+def render_text(assessment: Assessment, *, colour: bool = False) -> str:  # noqa: C901
     """The assessment as a readable report: decision first."""
     paint: Paint = _ansi if colour else _plain
     lines: list[str] = []
@@ -60,7 +60,9 @@ def render_text(assessment: Assessment, *, colour: bool = False) -> str:  # noqa
         lines.extend(["No findings.", ""])
     if assessment.depth:
         lines.append(paint("DEPTH", "1"))
-        lines.append(f"  {'zone':<16}{'planned':>8}{'soft':>7}{'hard':>7}  {'verdict':<17}recommended")
+        lines.append(
+            f"  {'zone':<16}{'planned':>8}{'soft':>7}{'hard':>7}  {'verdict':<17}recommended"
+        )
         lines.extend(_depth(d) for d in assessment.depth)
         lines.append("")
     if assessment.missing:
@@ -87,7 +89,11 @@ def render_text(assessment: Assessment, *, colour: bool = False) -> str:  # noqa
         lines.extend(f"  [{e.band}] {e.text}" for e in assessment.expected_effects)
         lines.append("")
     stamp = assessment.knowledge
-    lines.append(paint(f"knowledge {stamp.name} {stamp.version} ({stamp.hash[:12]}); {assessment.engine}", "2"))
+    lines.append(
+        paint(
+            f"knowledge {stamp.name} {stamp.version} ({stamp.hash[:12]}); {assessment.engine}", "2"
+        )
+    )
     lines.append(paint(assessment.disclaimer, "2"))
     return "\n".join(lines) + "\n"
 

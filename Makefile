@@ -1,0 +1,125 @@
+# needlewise developer tasks (GNU make). `make help` lists the targets.
+#
+#   make run    set up $(VENV) and run needlewise on the bundled knowledge
+#   make test   set up $(VENV) and run every check: ruff, mypy, pytest
+#
+# Override the interpreter or the venv: make test PYTHON=python3.12 VENV=.venv-3.12
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+# The first of these whose version is in [3.11, 3.14). Each candidate is run, not just looked up:
+# a pyenv shim exists on PATH even when its version is not active, and then fails.
+PYTHON_CANDIDATES := python3.11 python3.12 python3.13 python3
+PYTHON_SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))
+ifndef PYTHON
+PYTHON := $(firstword $(foreach py,$(PYTHON_CANDIDATES),\
+            $(shell $(py) -c '$(PYTHON_SUPPORTED)' >/dev/null 2>&1 && echo $(py))))
+endif
+VENV ?= .venv
+
+BIN := $(VENV)/bin
+CONSTRAINTS := requirements/constraints.txt
+VENDORED := vendor/durable-rules
+VENDORED_FILES := $(shell find $(VENDORED) -type f ! -path '*/build/*' ! -path '*.egg-info/*' \
+                    ! -name '*.pyc' 2>/dev/null)
+# Named after the interpreter, so that switching PYTHON on the same VENV rebuilds it.
+STAMP := $(VENV)/.needlewise-installed-$(notdir $(PYTHON))
+LOCK_VENV := .venv-lock
+
+# $(call pip,venv): pip of that venv, without progress output.
+pip = $(1)/bin/python -m pip --quiet --disable-pip-version-check
+
+# $(call quietly,venv,what,command): run a noisy command with its output appended to
+# venv/setup.log; if it fails, show the end of that log and say what failed.
+quietly = { $(3); } >>$(1)/setup.log 2>&1 || { tail -n 60 $(1)/setup.log >&2; \
+  echo "error: $(2) failed (full log: $(1)/setup.log)" >&2; exit 1; }
+
+# $(call setup_venv,venv,pip install arguments): a fresh venv with the vendored durable-rules, then
+# the arguments. durable-rules is built from a scratch copy of vendor/, so the work tree gets no
+# build/ or egg-info and every venv compiles the C sources afresh (CC="gcc -Werror=..." applies).
+define setup_venv
+@$(PYTHON) -m venv --clear $(1)
+@: >$(1)/setup.log
+@$(call quietly,$(1),upgrading pip,$(call pip,$(1)) install --upgrade pip)
+@$(call quietly,$(1),building $(VENDORED),tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
+  && cp -R $(VENDORED) "$$tmp/src" && $(call pip,$(1)) install "$$tmp/src")
+@$(call quietly,$(1),pip install $(2),$(call pip,$(1)) install $(2))
+endef
+
+.PHONY: help venv run test lint fmt typecheck pytest bench lock clean check-python
+
+help:
+	@echo "make run        set up $(VENV) and run needlewise on the bundled knowledge"
+	@echo "make test       set up $(VENV) and run every check (lint, typecheck, pytest)"
+	@echo "make lint       ruff check + ruff format --check"
+	@echo "make fmt        ruff format + ruff check --fix"
+	@echo "make typecheck  mypy (strict) on engine/ and tui/"
+	@echo "make pytest     the test suite only"
+	@echo "make bench      run bench/run.py"
+	@echo "make venv       create/refresh $(VENV) (automatic for the targets above)"
+	@echo "make lock       re-resolve requirements/constraints.txt in a scratch venv"
+	@echo "make clean      remove venvs, caches and build output"
+	@echo "Python: $(or $(PYTHON),none found)   VENV: $(VENV)"
+
+check-python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: no Python in [3.11, 3.14) found (tried: $(PYTHON_CANDIDATES))." >&2; \
+	  echo "       Install Python 3.11, 3.12 or 3.13, or pass PYTHON=/path/to/python3.x." >&2; exit 1; \
+	elif ! $(PYTHON) -c '$(PYTHON_SUPPORTED)' >/dev/null 2>&1; then \
+	  echo "error: PYTHON=$(PYTHON) does not run or is not in [3.11, 3.14)" \
+	       "($$($(PYTHON) --version 2>&1 | head -n 1))." >&2; exit 1; \
+	fi
+
+venv: $(STAMP)
+
+# Rebuilt from scratch when the interpreter, pyproject, the pins or the vendored source change.
+$(STAMP): pyproject.toml $(CONSTRAINTS) requirements/dev.in $(VENDORED_FILES) | check-python
+	@echo "Setting up $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))..."
+	$(call setup_venv,$(VENV),-c $(CONSTRAINTS) -r requirements/dev.in -e .)
+	@touch $@
+
+run: $(STAMP)
+	@$(BIN)/needlewise assess examples/clean-client.yaml
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	@$(BIN)/ruff check --quiet .
+	@$(BIN)/ruff format --check --quiet .
+
+fmt: $(STAMP)
+	@$(BIN)/ruff format --quiet .
+	@$(BIN)/ruff check --fix --quiet .
+
+typecheck: $(STAMP)
+	@$(BIN)/mypy
+
+pytest: $(STAMP)
+	@$(BIN)/pytest -q
+
+bench: $(STAMP)
+	@$(BIN)/python bench/run.py
+
+# Resolve the newest versions that pyproject.toml and dev.in allow, in a scratch venv, and pin them
+# all. Run it with the oldest supported Python (3.11); `.ci/run` then proves the pins on 3.12/3.13.
+lock: | check-python
+	@echo "Resolving with $(PYTHON) ($$($(PYTHON) --version 2>&1)) into $(CONSTRAINTS)..."
+	$(call setup_venv,$(LOCK_VENV),-r requirements/dev.in -e .)
+	@{ echo "# Exact pins of every runtime and development dependency, valid on Python 3.11-3.13."; \
+	   echo "# Generated by 'make lock' with Python $$($(LOCK_VENV)/bin/python -c \
+	     'import platform; print(platform.python_version())'); do not edit by hand."; \
+	   echo "# Not pinned here: needlewise itself and durable-rules (built from $(VENDORED))."; \
+	   $(call pip,$(LOCK_VENV)) freeze --exclude-editable | grep -v -i -E '^durable[-_]rules\b'; \
+	 } >$(CONSTRAINTS).tmp
+	@mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
+	@rm -rf $(LOCK_VENV)
+	@echo "Wrote $(CONSTRAINTS): $$(grep -c '==' $(CONSTRAINTS)) pins."
+
+clean:
+	@rm -rf .venv .venv-* $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov
+	@find . -path ./.git -prune -o \( -name __pycache__ -o -name '*.egg-info' \) -type d -prune \
+	   -exec rm -rf {} +
