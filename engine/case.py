@@ -434,7 +434,9 @@ def _records(
                 ok = False
         for name in ("code", "by", "reason", "note"):
             if name in mapping and not isinstance(mapping[name], (str, int, float)):
-                checker.problem("case.bad_type", f"{key}[{i}].{name}: expected text", (key, i, name))
+                checker.problem(
+                    "case.bad_type", f"{key}[{i}].{name}: expected text", (key, i, name)
+                )
                 ok = False
         code = mapping.get("code")
         if ok and code and code not in checker.knowledge.catalogue:

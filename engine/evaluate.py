@@ -197,7 +197,7 @@ class Evaluator:
         return Evaluation(matches=tuple(matches.values()), facts=store, strata=self.strata)
 
     def _derive(self, rule: LogicRule, match: Match, store: dict[str, EvalFact]) -> bool:
-        bound = {alias: store[fid].fact.fields | {"fid": fid} for alias, fid in match.bindings}
+        bound = {alias: {**store[fid].fact.fields, "fid": fid} for alias, fid in match.bindings}
         changed = False
         for derived in conclude(rule, bound):
             fid = derived["fid"]

@@ -114,16 +114,15 @@ class _Builder:
         )
         del spec
 
-    def entry(  # noqa: C901
+    def answers(
         self,
-        kind: str,
         spec: FactSpec,
         answers: Mapping[str, Any],
         path: str,
-        index: int | None,
         *,
-        answered_none: bool = False,
-    ) -> None:
+        answered_none: bool,
+    ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+        """Fields as answered (defaults applied; unanswered ones absent), their paths, notes."""
         fields: dict[str, Any] = {}
         paths: dict[str, str] = {}
         origin: list[str] = []
@@ -147,13 +146,22 @@ class _Builder:
                 paths[name] = fspec.default_from if not found else fpath
             elif fspec.optional:
                 fields[name] = None
+        return fields, paths, origin
+
+    def entry(
+        self,
+        kind: str,
+        spec: FactSpec,
+        answers: Mapping[str, Any],
+        path: str,
+        index: int | None,
+        *,
+        answered_none: bool = False,
+    ) -> None:
+        fields, paths, origin = self.answers(spec, answers, path, answered_none=answered_none)
         if index is not None:
             fields["entry"] = index
-        for name, fspec in spec.fields.items():
-            if fspec.type == "term" and name in fields and fields[name] is not None:
-                self.term(fields, paths, origin, name, fspec.terms, path)
-            elif fspec.type == "site" and name in fields and name != spec.site_field:
-                fields[name] = resolve_site(self.k, str(fields[name])) or fields[name]
+        self.resolve(spec, fields, paths, origin, path)
         fid = f"{kind}[{index}]" if index is not None else kind
         if spec.key_field is not None:
             fid = f"{kind}:{fields.get(spec.key_field)}"
@@ -227,6 +235,21 @@ class _Builder:
                     origin=tuple(origin),
                 ),
             )
+
+    def resolve(
+        self,
+        spec: FactSpec,
+        fields: dict[str, Any],
+        paths: dict[str, str],
+        origin: list[str],
+        path: str,
+    ) -> None:
+        """Terms to canonical ids (with their classes), sites to site ids."""
+        for name, fspec in spec.fields.items():
+            if fspec.type == "term" and name in fields and fields[name] is not None:
+                self.term(fields, paths, origin, name, fspec.terms, path)
+            elif fspec.type == "site" and name in fields and name != spec.site_field:
+                fields[name] = resolve_site(self.k, str(fields[name])) or fields[name]
 
     def relations(self, site: str) -> list[tuple[str | None, str]]:
         covered = set(self.k.sites.get(site, ()))

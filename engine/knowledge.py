@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,8 @@ from engine.model import (
     SitesFile,
     Source,
     SourceFile,
+    Term,
+    TermClass,
     TerminologyFile,
     VocabularyFile,
     Zone,
@@ -47,7 +49,9 @@ REQUIRED_FILES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("depth.yaml", DepthFile),
     ("policy.yaml", Policy),
 )
-RESERVED_FIELDS = frozenset({"kind", "fid", "id", "sid", "is_a", "entry", "relation", "intradermal"})
+RESERVED_FIELDS = frozenset(
+    {"kind", "fid", "id", "sid", "is_a", "entry", "relation", "intradermal"}
+)
 """Fact fields the engine sets itself; a vocabulary field of that name would overwrite them."""
 OPTIONAL_FILES: tuple[tuple[str, type[BaseModel]], ...] = (("consistency.yaml", ConsistencyFile),)
 
@@ -443,7 +447,11 @@ def _check_terms(
 ) -> None:
     seen: set[str] = set()
     for doc, term_file in term_files:
-        for section, items in (("classes", term_file.classes), ("terms", term_file.terms)):
+        sections: tuple[tuple[str, Sequence[Term | TermClass]], ...] = (
+            ("classes", term_file.classes),
+            ("terms", term_file.terms),
+        )
+        for section, items in sections:
             for i, item in enumerate(items):
                 if item.id in seen:
                     loader.problem(
@@ -505,6 +513,7 @@ def _check_vocabulary(
                     "vocabulary.reserved_field",
                     f"'{name}' is reserved for the engine; rename the field",
                     (*base, "fields", name),
+                    key=True,
                 )
         term_fields = [n for n, f in spec.fields.items() if f.type == "term"]
         if len(term_fields) > 1:
@@ -703,7 +712,7 @@ class _RuleChecker:
             return False
         return True
 
-    def _test_value(
+    def _test_value(  # noqa: C901 - one branch per kind of test value
         self,
         doc: Document,
         pattern: Pattern,

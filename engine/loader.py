@@ -99,8 +99,11 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
         return None, [
-            Problem(code="yaml.too_deep", message="the document nests too deeply",
-                    location=Location(file=file)),
+            Problem(
+                code="yaml.too_deep",
+                message="the document nests too deeply",
+                location=Location(file=file),
+            ),
         ]
     except yaml.MarkedYAMLError as exc:
         as_json = _json_fallback(text, file)

@@ -79,7 +79,8 @@ def decide(
     """(decision, provisional, what decided it) from the counting findings and open questions."""
     policy = knowledge.policy
     counting = [f for f in findings if f.counts]
-    decision, decided_by = policy.no_findings, ()
+    decision: str = policy.no_findings
+    decided_by: tuple[str, ...] = ()
     for rule in policy.actions:
         hits = tuple(f.code for f in counting if f.action == rule.action)
         if hits:

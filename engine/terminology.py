@@ -38,7 +38,9 @@ _FORMS = frozenset(
 )
 # Route and vehicle words tell topical from oral forms ("topical isotretinoin" is not oral
 # isotretinoin): they are kept in the first lookup and only dropped as a last resort.
-_ROUTES = frozenset({"cream", "gel", "ointment", "lotion", "solution", "topical", "injection", "oral"})
+_ROUTES = frozenset(
+    {"cream", "gel", "ointment", "lotion", "solution", "topical", "injection", "oral"}
+)
 
 
 def normalize(text: str) -> str:

@@ -73,7 +73,7 @@ def build_vocabulary(specs: Mapping[str, FactSpec]) -> Vocabulary:
     """Derive every kind's field types, including fields the fact builder adds."""
     types: dict[str, dict[str, str]] = {}
     for kind, spec in specs.items():
-        fields = {name: f.type for name, f in spec.fields.items()}
+        fields: dict[str, str] = {name: f.type for name, f in spec.fields.items()}
         if any(f.type == "term" for f in spec.fields.values()):
             fields["is_a"] = "list"
             if any("substance" in f.terms for f in spec.fields.values()):

@@ -15,9 +15,9 @@ from pathlib import Path
 from engine import (
     Assessor,
     Case,
-    Knowledge,
     CaseError,
     InputError,
+    Knowledge,
     KnowledgeError,
     compile_knowledge,
     load_case,

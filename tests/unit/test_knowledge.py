@@ -481,12 +481,6 @@ def test_a_value_of_the_wrong_type_is_reported(seed_mistakes, test: str):
 
 
 @pytest.mark.parametrize("name", ["kind", "fid"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a vocabulary field named 'kind' or 'fid' is accepted, but Fact.engine_dict() "
-    "spreads the fields over {'fid', 'kind'}: the answer replaces the fact's kind in the engine, "
-    "so durable and the evaluator (which uses Fact.kind) disagree",
-)
 def test_reserved_field_names_are_refused(seed_mistakes, name: str):
     root = seed_mistakes(
         (

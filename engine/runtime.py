@@ -1,0 +1,777 @@
+"""Stage 4 adapter: the ONLY module that imports durable_rules; it contains every durable defect.
+
+One ``RuleEngine`` registers one ruleset (a unique, versioned name) on its own ``QuietHost`` and
+runs one session per ``run()``. The guards, each against a measured defect of durable-rules 2.0.28
+(section numbers of ``durable-rules-notes.md``):
+
+* no timer threads (``QuietHost._run`` does nothing): the default host races batch asserts (2.4, 9);
+* one raw batch assert + ``do_actions``: ``Host.assert_facts`` fires nothing when one fact in the
+  batch is unmatched (1.3);
+* input hygiene before asserting: types, at most 64 fields (a big fact segfaults a batch), numbers
+  or null for numeric fields (``$gt`` compares strings lexicographically), and no null or list in
+  a field that a rule compares with another fact's field (error 312, then heap corruption);
+* a firing budget that skips action bodies so the agenda drains (5.3);
+* exceptions in actions captured and re-raised after the drain, plus a check of the session
+  state's ``exception`` (5.2);
+* a fact registry cross-checked against false duplicates (32-bit hash of the fact id): inputs are
+  given colliding-free ids up front, derived facts are re-asserted under a salted id (5.4);
+* a sentinel firing before ``delete_state``, which segfaults on sessions where nothing fired (5.6);
+* ``delete_state`` in ``finally`` and at most one live session (1,024 live sessions max) (2.2);
+* ``close()`` frees the C ruleset, so knowledge can be reloaded without leaks (2.3);
+* gate facts asserted only at quiescence, so ``$not`` placed after a gate is correct (3.3).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import itertools
+import json
+import logging
+import math
+import re
+import threading
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from types import MappingProxyType
+from typing import Any, Final, Self
+
+import durable_rules_engine
+from durable import engine as durable_engine
+
+from engine.durable_check import DefinitionIssue, InvalidDefinition, check_definition
+
+__all__ = [
+    "ENGINE_VERSION",
+    "ActionFailed",
+    "ActionFn",
+    "EngineFailure",
+    "EngineRuntimeError",
+    "FactRejected",
+    "Firing",
+    "RuleBudgetExceeded",
+    "RuleEngine",
+    "RulesetRejected",
+    "RunResult",
+]
+
+ActionFn = Callable[[str, Mapping[str, Mapping[str, Any]]], Sequence[dict[str, Any]]]
+"""``conclude(rule_id, bindings) -> derived facts``; bindings map alias -> registered fact."""
+
+
+def _engine_version() -> str:
+    try:
+        return metadata.version("durable-rules")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a build without dist metadata
+        return "unknown"
+
+
+ENGINE_VERSION: Final = _engine_version()
+"""The durable-rules version in use (a vendored build carries a local label)."""
+
+PHASE_KIND: Final = "$phase"
+MAX_FIELDS: Final = 64
+"""Fields per fact; durable stops (and a later call segfaults) at about 250 in a batch."""
+_SENTINEL_RULE: Final = "__nw_sentinel__"
+_SENTINEL_KIND: Final = "$nw_sentinel"
+_MAX_SALTS: Final = 16
+_FNV_OFFSET: Final = 0x811C9DC5
+_FNV_PRIME: Final = 16777619
+_HIGH_BIT: Final = 0x80
+_RESERVED_FIELDS: Final = frozenset({"id", "sid"})
+_PLAIN: Final = frozenset({str, bool, type(None)})
+_INT64: Final = 2**63
+_ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_NAMES = itertools.count(1)
+_log = logging.getLogger(__name__)
+
+_ERROR_MEANINGS: Final[Mapping[int, str]] = {
+    101: "out of memory",
+    102: "unexpected type (e.g. a list literal, a float pri, a non-string regex)",
+    103: "identifier too long",
+    104: "unexpected value",
+    105: "unexpected name (an unknown rule key)",
+    106: "too many rules, or too many sibling conditions",
+    107: "too many $nex conditions or $or branches under one node (fan-out)",
+    108: "too many patterns ending on one condition chain (fan-out)",
+    109: "an alias without a name",
+    111: "invalid handle",
+    112: "too many rulesets",
+    113: "too many expressions in one pattern",
+    201: "cannot parse a value",
+    202: "cannot parse a string (e.g. an unknown operator)",
+    203: "cannot parse a number",
+    204: "cannot parse an object",
+    205: "cannot parse an array",
+    302: "a fact with too many properties",
+    303: "too many conditions match one fact at once",
+    304: "more than 16 patterns in one rule",
+    305: "message not found",
+    306: "location not found",
+    307: "session node deleted (concurrent use of one session)",
+    308: "node dispatching",
+    309: "session id not found",
+    310: "no action available",
+    311: "property not found",
+    312: "operation not supported (null or a list compared with another fact's field)",
+    313: "fact too large",
+    314: "fact property too large",
+    501: "cannot parse a regex",
+    502: "regex: too many transitions",
+    503: "regex: too many states",
+    504: "regex: queue full",
+    505: "regex: list full",
+    506: "regex: set full",
+    507: "regex: conflict",
+    508: "regex: invalid",
+}
+
+
+class EngineRuntimeError(Exception):
+    """Base of every error the durable adapter raises while building or running a ruleset."""
+
+
+class RulesetRejected(EngineRuntimeError):  # noqa: N818 - public contract
+    """durable refused to register the ruleset."""
+
+    def __init__(self, code: int | None, detail: str) -> None:
+        """Keep durable's numeric code and add its meaning from rules.h."""
+        self.code = code
+        self.meaning = _ERROR_MEANINGS.get(code, "unknown error") if code is not None else detail
+        super().__init__(f"durable rejected the ruleset (error {code}: {self.meaning}): {detail}")
+
+
+class FactRejected(EngineRuntimeError):  # noqa: N818 - public contract
+    """A fact that must not reach durable (it would be misread or crash the engine)."""
+
+    def __init__(self, fid: str | None, field: str | None, reason: str) -> None:
+        """Name the fact and the field."""
+        self.fid = fid
+        self.field = field
+        self.reason = reason
+        where = f"fact {fid!r}" + (f" field {field!r}" if field is not None else "")
+        super().__init__(f"{where}: {reason}")
+
+
+class ActionFailed(EngineRuntimeError):  # noqa: N818 - public contract
+    """A rule action failed (the cause is chained); durable itself would have swallowed it."""
+
+    def __init__(self, rule_id: str | None, detail: str) -> None:
+        """Name the rule whose action failed."""
+        self.rule_id = rule_id
+        super().__init__(f"action of rule {rule_id!r} failed: {detail}")
+
+
+class RuleBudgetExceeded(EngineRuntimeError):  # noqa: N818 - public contract
+    """More firings than ``max_firings``: most likely a rule chain that never ends."""
+
+    def __init__(self, limit: int, partial: RunResult) -> None:
+        """Keep what happened before the budget ran out, for diagnosis."""
+        self.limit = limit
+        self.partial = partial
+        super().__init__(f"more than {limit} rule firings in one run (endless chaining?)")
+
+
+class EngineFailure(EngineRuntimeError):  # noqa: N818 - public contract
+    """durable failed while asserting or draining (its error code is kept when it gave one)."""
+
+    def __init__(self, detail: str) -> None:
+        """Parse durable's numeric error code out of its message."""
+        self.code = _error_code(detail)
+        meaning = f" ({_ERROR_MEANINGS.get(self.code, 'unknown')})" if self.code else ""
+        super().__init__(f"{detail}{meaning}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Firing:
+    """One rule firing: which facts matched and which facts it concluded."""
+
+    rule_id: str
+    premises: tuple[tuple[str, str], ...]
+    """(alias, fid) in pattern order; gate aliases included (their facts have kind ``$phase``)."""
+    conclusions: tuple[str, ...]
+    """Fids the action produced, new or already known."""
+    phase: int
+    """0 for the input batch, k after the k-th gate fact."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    """Everything one run produced."""
+
+    firings: tuple[Firing, ...]
+    facts: Mapping[str, Mapping[str, Any]]
+    """fid -> fact: inputs, derived facts and gate facts, as registered (lists become tuples)."""
+
+
+def _error_code(message: str) -> int | None:
+    found = re.search(r"error code: (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _durable_hashes(durable_id: str) -> tuple[int, ...]:
+    """Return durable's ``fnv1Hash32`` of a fact id, for signed and unsigned ``char`` (state.c)."""
+    raw = _ENCODE(durable_id)[1:-1].encode()  # the id as it sits in the JSON text durable parses
+    variants = (False,) if raw.isascii() else (False, True)
+    hashes = []
+    for signed in variants:
+        value = _FNV_OFFSET
+        for byte in raw:
+            # x86-64 char is signed: durable XORs a sign-extended byte.
+            octet = byte | 0xFFFFFF00 if signed and byte >= _HIGH_BIT else byte
+            value = ((value ^ octet) * _FNV_PRIME) & 0xFFFFFFFF
+        hashes.append(value)
+    return tuple(hashes)
+
+
+def _scalar_ok(value: object) -> str | None:
+    """None when durable reads the value as written, else why not."""
+    if value is None or isinstance(value, str | bool):
+        return None
+    if isinstance(value, int):
+        return None if -_INT64 <= value < _INT64 else "integer out of the 64-bit range"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "NaN or infinity is not JSON"
+    return f"expected a JSON scalar or a list of them, got {type(value).__name__}"
+
+
+def _checked(fid: str, key: str, value: object) -> object:
+    """The registered form of a value that is not a plain str, bool, None, int or float."""
+    problem = _scalar_ok(value)
+    if problem is not None and isinstance(value, list | tuple):
+        value = tuple(value)  # the registered copy is immutable
+        problem = next((p for p in map(_scalar_ok, value) if p is not None), None)
+    if problem is not None:
+        raise FactRejected(fid, key, problem)
+    return value
+
+
+def _normalize(fact: object, shape: _Shape) -> dict[str, Any]:
+    """Validate one fact and return the copy we register (lists become tuples)."""
+    if not isinstance(fact, Mapping):
+        raise FactRejected(None, None, f"expected a mapping, got {type(fact).__name__}")
+    fid, kind = fact.get("fid"), fact.get("kind")
+    if not isinstance(fid, str) or not fid:
+        raise FactRejected(None, "fid", "every fact needs a non-empty string 'fid'")
+    if not isinstance(kind, str) or not kind:
+        raise FactRejected(fid, "kind", "every fact needs a non-empty string 'kind'")
+    if fid[0] == "$" or kind[0] == "$":
+        raise FactRejected(fid, "fid", "fids and kinds starting with '$' are the engine's own")
+    if len(fact) > MAX_FIELDS:
+        raise FactRejected(fid, None, f"{len(fact)} fields; at most {MAX_FIELDS} are allowed")
+    out = _fields(fid, fact)
+    numeric = shape.numeric.get(kind)
+    for name in numeric.intersection(out) if numeric else ():
+        value = out[name]
+        # null is "answered: none"; durable never matches it in a constant comparison.
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            msg = f"expected a number (or null), got {type(value).__name__} {value!r}"
+            raise FactRejected(fid, name, msg)
+    for name in shape.joined.get(kind, shape.joined_any).intersection(out):
+        if out[name] is None or isinstance(out[name], tuple):
+            msg = "null or a list in a field that rules compare with another fact's field"
+            raise FactRejected(fid, name, f"{msg} (durable error 312, then heap corruption)")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Per-kind field constraints that the definition and the caller impose on facts."""
+
+    numeric: Mapping[str, frozenset[str]]
+    joined: Mapping[str, frozenset[str]]
+    """kind -> fields on the left of a reference comparison (joined_any included)."""
+    joined_any: frozenset[str]
+    """The same for patterns whose kind cannot be read off the condition: every kind."""
+
+    @classmethod
+    def of(cls, definition: Mapping[str, Any], numeric: Mapping[str, frozenset[str]]) -> _Shape:
+        by_kind: dict[str | None, set[str]] = {}
+        for rule in definition.values():
+            pending: list[Any] = list(rule.get("all", rule.get("any", [])))
+            while pending:
+                ((alias, cond),) = pending.pop().items()
+                if alias.endswith(("$all", "$any")):
+                    pending.extend(cond)
+                else:
+                    by_kind.setdefault(_kind_of(cond), set()).update(_joined(cond))
+        anywhere = frozenset(by_kind.pop(None, ()))
+        joined = {kind: frozenset(fields) | anywhere for kind, fields in by_kind.items() if kind}
+        return cls(numeric=dict(numeric), joined=joined, joined_any=anywhere)
+
+
+def _kind_of(cond: Mapping[str, Any]) -> str | None:
+    parts = cond.get("$and", [cond])
+    kinds = [p["kind"] for p in parts if isinstance(p.get("kind"), str)]
+    return kinds[0] if kinds else None
+
+
+def _joined(cond: Mapping[str, Any]) -> set[str]:
+    """Fields compared (<, <=, >, >=, !=) with a reference or an expression."""
+    found: set[str] = set()
+    for key, value in cond.items():
+        if key in {"$and", "$or"}:
+            for sub in value:
+                found |= _joined(sub)
+        elif key in {"$lt", "$lte", "$gt", "$gte", "$neq"}:
+            found.update(field for field, operand in value.items() if isinstance(operand, Mapping))
+    return found
+
+
+def _fields(fid: str, fact: Mapping[Any, object]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in fact.items():
+        if type(key) is not str or not key or key[0] == "$" or key in _RESERVED_FIELDS:
+            raise FactRejected(fid, str(key), "field names are non-empty strings, not id/sid/$...")
+        kind_of = type(value)
+        # Fast path for the exact JSON scalar types; everything else goes through _checked.
+        if kind_of is int:
+            if not -_INT64 <= value < _INT64:  # type: ignore[operator]
+                raise FactRejected(fid, key, "integer out of the 64-bit range")
+        elif kind_of is float:
+            if not math.isfinite(value):  # type: ignore[arg-type]
+                raise FactRejected(fid, key, "NaN or infinity is not JSON")
+        elif kind_of not in _PLAIN:
+            value = _checked(fid, key, value)  # noqa: PLW2901 - the registered form
+        out[key] = value
+    return out
+
+
+class _Session:
+    """The state of one run, i.e. of one durable session id."""
+
+    __slots__ = (
+        "error",
+        "fired",
+        "firings",
+        "offset",
+        "over_budget",
+        "phase",
+        "registry",
+        "sid",
+        "started",
+        "stopped",
+        "touched",
+    )
+
+    def __init__(self, sid: str, registry: dict[str, Mapping[str, Any]]) -> None:
+        self.sid = sid
+        self.registry = registry
+        self.firings: list[Firing] = []
+        self.phase = 0
+        self.started = 0  # actions durable started, the sentinel included
+        self.fired = 0  # firings counted against the budget
+        self.stopped = False  # skip action bodies from now on (budget or failure)
+        self.over_budget = False
+        self.error: tuple[str, BaseException] | None = None
+        self.offset = 0  # durable's state offset of the sid, what do_actions takes
+        self.touched = False  # durable may hold state for the sid
+
+    def result(self) -> RunResult:
+        return RunResult(firings=tuple(self.firings), facts=MappingProxyType(self.registry))
+
+
+class _Core:
+    """What the action closures share with the engine (they must not reference the engine)."""
+
+    def __init__(
+        self,
+        conclude: ActionFn,
+        max_firings: int,
+        shape: _Shape,
+        orders: Mapping[str, tuple[tuple[str, ...], bool]],
+    ) -> None:
+        self.conclude = conclude
+        self.max_firings = max_firings
+        self.shape = shape
+        self.orders = orders
+        self.handle = 0
+        self.session: _Session | None = None
+
+    def action(self, rule_id: str) -> Callable[[Any], None]:
+        """The closure durable calls when rule_id fires (resolved through get_action)."""
+        if rule_id == _SENTINEL_RULE:
+
+            def sentinel(_c: Any) -> None:
+                if self.session is not None:
+                    self.session.started += 1
+
+            return sentinel
+        order, plain = self.orders[rule_id]
+
+        def action(c: Any) -> None:
+            session = self.session
+            if session is None:  # pragma: no cover - durable only fires inside run()
+                return
+            session.started += 1
+            if session.stopped:
+                return
+            if session.fired >= self.max_firings:
+                # Skip the body: no new facts, so the agenda drains (notes 5.3).
+                session.over_budget = session.stopped = True
+                return
+            session.fired += 1
+            try:
+                matched = c._m  # noqa: SLF001 - durable's only exact binding: alias -> fact
+                aliases = order if plain else _present(order, matched)
+                self.fire(session, rule_id, aliases, matched)
+            except BaseException as exc:  # noqa: BLE001 - durable would swallow it; run() re-raises
+                session.error = session.error or (rule_id, exc)
+                session.stopped = True
+
+        return action
+
+    def fire(
+        self, s: _Session, rule_id: str, aliases: Sequence[str], matched: Mapping[str, Any]
+    ) -> None:
+        registry = s.registry
+        bindings = {alias: registry[matched[alias]["fid"]] for alias in aliases}
+        derived = self.conclude(rule_id, bindings)
+        conclusions = tuple(self.admit(s, fact) for fact in derived)
+        premises = tuple((alias, fact["fid"]) for alias, fact in bindings.items())
+        s.firings.append(
+            Firing(rule_id=rule_id, premises=premises, conclusions=conclusions, phase=s.phase)
+        )
+
+    def admit(self, s: _Session, fact: object) -> str:
+        """Register a derived fact and assert it, unless its fid is already known."""
+        normal = _normalize(fact, self.shape)
+        fid: str = normal["fid"]
+        known = s.registry.get(fid)
+        if known is not None:
+            if known != normal:
+                raise FactRejected(fid, None, "derived again with different content")
+            return fid
+        s.registry[fid] = MappingProxyType(normal)
+        self.assert_one(s, normal)
+        return fid
+
+    def assert_one(self, s: _Session, fact: Mapping[str, Any]) -> None:
+        """Assert one fact; a false duplicate (notes 5.4) is re-asserted under a salted id."""
+        fid = fact["fid"]
+        payload = {**fact, "sid": s.sid, "id": fid}
+        s.touched = True
+        for salt in range(1, _MAX_SALTS + 1):
+            try:
+                code, offset = durable_rules_engine.assert_fact(self.handle, _ENCODE(payload))
+            except MemoryError as exc:
+                raise _session_cap(s) from exc
+            except durable_rules_engine.error as exc:
+                msg = f"asserting {fid!r}: {exc}"
+                raise EngineFailure(msg) from exc
+            s.offset = offset
+            if code != _OBSERVED:  # 0 stored, 1 no rule consumes it (it stays in our registry)
+                return
+            # Our registry did not know the fid: durable saw another fact with the same 32-bit
+            # hash of its id. Re-assert under another id so the fact really reaches memory.
+            payload["id"] = f"{fid}#{salt}"
+        msg = f"no free durable id for fact {fid!r} after {_MAX_SALTS} tries"
+        raise EngineFailure(msg)
+
+    def assert_batch(self, s: _Session, facts: Sequence[Mapping[str, Any]]) -> None:
+        """Assert the inputs in one raw batch, with ids whose durable hashes cannot collide."""
+        taken = set(_durable_hashes(f"sid-{s.sid}"))  # durable's state fact shares the index
+        payloads = []
+        for fact in facts:
+            fid = fact["fid"]
+            durable_id, salt = fid, 0
+            hashes = _durable_hashes(fid)
+            # A batch cannot tell which fact durable dropped as "already observed" (notes 5.4),
+            # so salt any id whose hash is taken before asserting.
+            while any(h in taken for h in hashes):
+                salt += 1
+                durable_id = f"{fid}#{salt}"
+                hashes = _durable_hashes(durable_id)
+            taken.update(hashes)
+            payloads.append({**fact, "sid": s.sid, "id": durable_id})
+        s.touched = True
+        try:
+            code, s.offset = durable_rules_engine.assert_facts(self.handle, _ENCODE(payloads))
+        except MemoryError as exc:
+            raise _session_cap(s) from exc
+        except durable_rules_engine.error as exc:
+            msg = f"asserting the input batch: {exc}"
+            raise EngineFailure(msg) from exc
+        if code == _OBSERVED:  # pragma: no cover - only if durable's hash differs from ours
+            msg = "durable dropped an input fact as already observed (id hash collision)"
+            raise EngineFailure(msg)
+
+
+_OBSERVED: Final = 2  # rules.h ERR_EVENT_OBSERVED
+
+
+def _session_cap(s: _Session) -> EngineFailure:
+    # durable's MemoryError: 1,024 live sessions (or malloc failed). The new session's node is
+    # half-built; any further call on it segfaults, so cleanup must leave it alone.
+    s.touched = False
+    return EngineFailure("durable is out of sessions (1,024 live at most) or of memory")
+
+
+def _present(order: Sequence[str], matched: Mapping[str, Any]) -> list[str]:
+    """Aliases durable bound, in pattern order (``any`` rules bind a subset)."""
+    seen = [alias for alias in order if alias in matched]
+    return seen + [alias for alias in matched if alias not in order]
+
+
+def _orders(definition: Mapping[str, Any]) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """Rule id -> (binding aliases in pattern order, whether durable always binds all of them)."""
+    orders = {}
+    for rule_id, rule in definition.items():
+        aliases: list[str] = []
+        plain = "all" in rule
+        pending: list[Any] = list(reversed(rule.get("all", rule.get("any", []))))
+        while pending:
+            ((alias, cond),) = pending.pop().items()
+            if alias.endswith(("$all", "$any")):
+                plain = False
+                pending.extend(reversed(cond))
+            elif not alias.endswith("$not"):
+                aliases.append(alias)
+        orders[rule_id] = (tuple(aliases), plain)
+    return orders
+
+
+def _runtime_issues(definition: Mapping[str, Any]) -> list[DefinitionIssue]:
+    """What this adapter needs beyond durable's grammar."""
+    issues = []
+    given: object = definition
+    for rule_id, rule in given.items() if isinstance(given, Mapping) else ():
+        if not isinstance(rule, Mapping):
+            continue  # check_definition reports it
+        if rule_id == _SENTINEL_RULE:
+            msg = f"{_SENTINEL_RULE!r} is the engine's own sentinel rule"
+            issues.append(DefinitionIssue(rule_id=rule_id, code="runtime.reserved", message=msg))
+        if rule.get("run") != rule_id:
+            msg = "'run' must be the rule id: firings are recorded under the action name"
+            issues.append(DefinitionIssue(rule_id=rule_id, code="runtime.run", message=msg))
+        for key in ("count", "cap"):
+            if key in rule:
+                msg = f"{key!r} binds lists of matches, which ActionFn bindings cannot express"
+                issue = DefinitionIssue(rule_id=rule_id, code="runtime.unsupported", message=msg)
+                issues.append(issue)
+    return issues
+
+
+class QuietHost(durable_engine.Host):  # type: ignore[misc]
+    """A durable host that starts no timer threads and resolves actions through a callback."""
+
+    def __init__(self, resolve: Callable[[str], Callable[[Any], None]]) -> None:
+        """Register nothing yet; ``resolve`` maps an action name to its closure."""
+        self._resolve = resolve
+        super().__init__()
+
+    def _run(self) -> None:
+        """Start nothing: the default host's two timer threads race synchronous asserts."""
+
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
+        """The closure for a rule's ``run`` name."""
+        return self._resolve(action_name)
+
+
+def _release(host: QuietHost, name: str, handle: int) -> None:
+    """Unregister the ruleset and free its C memory (durable has no public way, notes 2.3)."""
+    ruleset = host._ruleset_directory.pop(name, None)  # noqa: SLF001 - no public unregister
+    if ruleset is not None:
+        host._ruleset_list.remove(ruleset)  # noqa: SLF001
+    durable_rules_engine.delete_ruleset(handle)
+
+
+class RuleEngine:
+    """One registered durable ruleset, run once per assessment.
+
+    Args:
+        definition: durable JSON for ONE ruleset: rule id -> ``{"all": [...], "run": rule id}``.
+            It is checked (``check_definition``), deep-copied and never mutated.
+        conclude: called for every firing with the rule id and alias -> fact bindings. Bindings
+            include aliases bound to gate facts (kind ``$phase``); the caller filters them.
+        phases: gate facts ``{"kind": "$phase", "n": k}`` asserted after the inputs, each once
+            the agenda has drained, for k in 1..phases.
+        max_firings: firings per run before ``RuleBudgetExceeded``.
+        numeric_fields: kind -> fields that must hold numbers or null (never strings or booleans);
+            durable never matches null in a constant comparison, like a missing field.
+
+    ``run`` holds a lock: one session is live at a time. durable's C engine is not thread-safe
+    and never releases the GIL, so the lock costs no parallelism, and it keeps this ruleset far
+    below durable's cap of 1,024 live sessions. Use processes to scale.
+
+    Raises:
+        InvalidDefinition: the definition has issues (durable's grammar or this adapter's needs).
+        RulesetRejected: durable refused the definition anyway.
+    """
+
+    def __init__(
+        self,
+        definition: Mapping[str, Any],
+        conclude: ActionFn,
+        *,
+        phases: int = 0,
+        max_firings: int = 10_000,
+        numeric_fields: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        if phases < 0 or max_firings < 1:
+            msg = f"need phases >= 0 and max_firings >= 1, got {phases} and {max_firings}"
+            raise ValueError(msg)
+        issues = _runtime_issues(definition)
+        spec: dict[str, Any] = copy.deepcopy(dict(definition))  # durable deletes every "run"
+        spec[_SENTINEL_RULE] = {"all": [{"s": {"kind": _SENTINEL_KIND}}], "run": _SENTINEL_RULE}
+        issues.extend(check_definition(spec))
+        if issues:
+            raise InvalidDefinition(issues)
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:8]
+        self.name: Final = f"nw{next(_NAMES)}_{digest}"
+        """The durable ruleset name: unique per instance, versioned by content."""
+        self.phases: Final = phases
+        shape = _Shape.of(spec, numeric_fields or {})
+        self._core = _Core(conclude, max_firings, shape, _orders(spec))
+        self._host = QuietHost(self._core.action)
+        try:
+            self._host.register_rulesets({self.name: spec})
+        except durable_rules_engine.error as exc:
+            raise RulesetRejected(_error_code(str(exc)), str(exc)) from exc
+        except Exception as exc:
+            raise RulesetRejected(None, f"{type(exc).__name__}: {exc}") from exc
+        self._ruleset = self._host.get_ruleset(self.name)
+        self._core.handle = self._ruleset._handle  # noqa: SLF001 - the raw C calls need it
+        self._lock = threading.RLock()
+        self._sids = itertools.count(1)
+        self._closed = False
+        self._release = weakref.finalize(self, _release, self._host, self.name, self._core.handle)
+        self._release.atexit = False  # the process frees everything anyway
+
+    def __enter__(self) -> Self:
+        """Use as a context manager that closes the engine."""
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Close the engine."""
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Unregister and free the C ruleset (idempotent); a new engine may then reuse the rules.
+
+        Raises:
+            EngineRuntimeError: when called from inside one of this engine's actions.
+        """
+        with self._lock:
+            if self._core.session is not None:
+                msg = "close() called from inside an action of the same engine"
+                raise EngineRuntimeError(msg)
+            self._closed = True
+            self._release()
+
+    def run(self, facts: Sequence[Mapping[str, Any]]) -> RunResult:
+        """Assert the facts, run every phase to quiescence, and return what fired.
+
+        Args:
+            facts: input facts: a str ``fid`` and ``kind`` plus scalar or list-of-scalar fields.
+
+        Returns:
+            Firings in the order durable ran them, and every fact by fid.
+
+        Raises:
+            FactRejected: an input fact is malformed (nothing was asserted).
+            ActionFailed: ``conclude`` or asserting a derived fact failed (the cause is chained).
+            RuleBudgetExceeded: more than ``max_firings`` firings.
+            EngineFailure: durable itself failed.
+            EngineRuntimeError: the engine is closed, or run() was called from an action.
+        """
+        with self._lock:
+            if self._closed:
+                msg = f"engine {self.name} is closed"
+                raise EngineRuntimeError(msg)
+            core = self._core
+            if core.session is not None:
+                msg = "run() called from inside an action of the same engine"
+                raise EngineRuntimeError(msg)
+            inputs, registry = self._inputs(facts)
+            session = _Session(str(next(self._sids)), registry)
+            core.session = session
+            try:
+                try:
+                    self._execute(session, inputs)
+                except BaseException:
+                    self._finish(session, raising=False)
+                    raise
+                self._finish(session, raising=True)
+            finally:
+                core.session = None
+            return session.result()
+
+    def _inputs(
+        self, facts: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[str, Mapping[str, Any]]]:
+        inputs = []
+        registry: dict[str, Mapping[str, Any]] = {}
+        shape = self._core.shape
+        for fact in facts:
+            normal = _normalize(fact, shape)
+            fid = normal["fid"]
+            if fid in registry:
+                raise FactRejected(fid, "fid", "two input facts share this fid")
+            registry[fid] = MappingProxyType(normal)
+            inputs.append(normal)
+        return inputs, registry
+
+    def _execute(self, session: _Session, inputs: Sequence[Mapping[str, Any]]) -> None:
+        core = self._core
+        if inputs:
+            core.assert_batch(session, inputs)
+            self._drain(session)
+        for k in range(1, self.phases + 1):
+            # Quiescence before each gate is what makes a $not placed after the gate correct.
+            session.phase = k
+            fid = f"{PHASE_KIND}:{k}"
+            gate = {"fid": fid, "kind": PHASE_KIND, "n": k}
+            session.registry[fid] = MappingProxyType(gate)
+            core.assert_one(session, gate)
+            self._drain(session)
+
+    def _drain(self, session: _Session) -> None:
+        outcome: list[object] = []
+        self._ruleset.do_actions(session.offset, lambda error, _state: outcome.append(error))
+        if session.error is not None:
+            rule_id, exc = session.error
+            if not isinstance(exc, Exception):
+                raise exc  # KeyboardInterrupt, SystemExit: as they are
+            raise ActionFailed(rule_id, f"{type(exc).__name__}: {exc}") from exc
+        if not outcome:
+            msg = "durable stopped the agenda early (an action ran past its 10 s lease?)"
+            raise EngineFailure(msg)
+        if outcome[0] is not None:
+            msg = f"durable failed while draining: {outcome[0]}"
+            raise EngineFailure(msg)
+        state = durable_rules_engine.get_state(self._core.handle, session.sid)
+        if '"exception"' in state:
+            detail = json.loads(state).get("exception")
+            raise ActionFailed(None, f"durable recorded an exception: {detail}")
+        if session.over_budget:
+            raise RuleBudgetExceeded(self._core.max_firings, session.result())
+
+    def _finish(self, session: _Session, *, raising: bool) -> None:
+        """Delete the session; first make sure something fired, or delete_state segfaults."""
+        if not session.touched:
+            return
+        try:
+            if session.started == 0:
+                session.stopped = True  # leftover activations must not run user code now
+                sentinel = {"fid": "$sentinel", "kind": _SENTINEL_KIND}
+                self._core.assert_one(session, sentinel)
+                self._ruleset.do_actions(session.offset, lambda _error, _state: None)
+            if session.started == 0:  # pragma: no cover - the sentinel rule always fires
+                _log.error("leaking durable session %s: nothing fired", session.sid)
+                return
+            durable_rules_engine.delete_state(self._core.handle, session.sid)
+        except Exception as exc:
+            if raising:
+                msg = f"could not delete durable session {session.sid}: {exc}"
+                raise EngineFailure(msg) from exc
+            _log.exception("could not delete durable session %s", session.sid)
