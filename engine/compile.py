@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.durable_check import check_definition
+from engine.errors import KnowledgeError, Problem
 from engine.knowledge import Knowledge
 from engine.logic import LogicRule
 from engine.patterns import Pattern, Ref, Test
@@ -96,6 +98,23 @@ def compile_knowledge(knowledge: Knowledge) -> CompiledKnowledge:
         r.id: strata[r.id] if any(p.negated for p in r.patterns) else 0 for r in knowledge.rules
     }
     definition = {r.id: compile_rule(r, gated[r.id]) for r in knowledge.rules}
+    # durable accepts many mistakes silently (notes 5.5) and hangs past its fan-out limits
+    # (notes 3.4): every limit is checked here, and reported at the rule that causes it.
+    issues = check_definition(definition)
+    if issues:
+        raise KnowledgeError(
+            [
+                Problem(
+                    code=issue.code,
+                    message=f"compiled rule '{issue.rule_id}': {issue.message}",
+                    location=knowledge.rule_index[issue.rule_id].location
+                    if issue.rule_id in knowledge.rule_index
+                    else knowledge.rules[0].location,
+                    hint="the rule engine cannot run this; simplify or split the rule",
+                )
+                for issue in issues
+            ],
+        )
     phases = max(gated.values(), default=0)
     numeric = knowledge.vocabulary.numeric_fields()
     return CompiledKnowledge(

@@ -158,6 +158,16 @@ def pattern_truth(
     return truth, frozenset(paths)
 
 
+def _merge(old: Match | None, new: Match) -> Match | None:
+    """The match to keep (None: nothing new). Same truth with more questions merges them."""
+    if old is None or new.truth > old.truth:
+        return new
+    if old.truth > new.truth or new.unknown_paths <= old.unknown_paths:
+        return None
+    # A possible premise gained questions: keep them all.
+    return replace(new, unknown_paths=old.unknown_paths | new.unknown_paths)
+
+
 class Evaluator:
     """Three-valued forward chaining to a fixpoint, stratum by stratum."""
 
@@ -165,68 +175,83 @@ class Evaluator:
         """Prepare for ``rules``; strata are computed when not given."""
         self.rules = tuple(rules)
         self.strata = dict(strata) if strata is not None else stratify(self.rules)
+        self._layers = [
+            [r for r in self.rules if self.strata[r.id] == level]
+            for level in sorted(set(self.strata.values()))
+        ]
+        self._reads = {r.id: frozenset(p.kind for p in r.patterns) for r in self.rules}
 
     def run(self, facts: Sequence[Fact], phantoms: Sequence[Fact] = ()) -> Evaluation:
         """Evaluate every rule against the facts (phantoms stand for unanswered lists)."""
         store: dict[str, EvalFact] = {f.fid: EvalFact(fact=f, certain=True) for f in facts}
         for p in phantoms:
             store[p.fid] = EvalFact(fact=p, certain=False, unknown_paths=frozenset({p.entry_path}))
+        by_kind: dict[str, list[EvalFact]] = {}
+        for ef in store.values():
+            by_kind.setdefault(ef.fact.kind, []).append(ef)
         matches: dict[tuple[str, tuple[tuple[str, str], ...]], Match] = {}
-        for level in sorted(set(self.strata.values())):
-            layer = [r for r in self.rules if self.strata[r.id] == level]
-            changed = True
-            while changed:
-                changed = False
-                for rule in layer:
-                    for match in self.matches_of(rule, store):
-                        key = (rule.id, match.bindings)
-                        old = matches.get(key)
-                        if old is not None:
-                            if old.truth > match.truth:
-                                continue
-                            if old.truth == match.truth:
-                                if match.unknown_paths <= old.unknown_paths:
-                                    continue
-                                # A possible premise gained questions: keep them all.
-                                match = replace(  # noqa: PLW2901
-                                    match,
-                                    unknown_paths=old.unknown_paths | match.unknown_paths,
-                                )
-                        matches[key] = match
-                        changed = self._derive(rule, match, store) or changed
+        for layer in self._layers:
+            todo = list(layer)
+            while todo:
+                # Semi-naive: after the first pass only rules reading a kind that changed run again.
+                dirty: set[str] = set()
+                for rule in todo:
+                    for match in self.matches_of(rule, store, by_kind):
+                        merged = _merge(matches.get((rule.id, match.bindings)), match)
+                        if merged is None:
+                            continue
+                        matches[rule.id, match.bindings] = merged
+                        dirty |= self._derive(rule, merged, store, by_kind)
+                todo = [r for r in layer if self._reads[r.id] & dirty]
         return Evaluation(matches=tuple(matches.values()), facts=store, strata=self.strata)
 
-    def _derive(self, rule: LogicRule, match: Match, store: dict[str, EvalFact]) -> bool:
+    def _derive(
+        self,
+        rule: LogicRule,
+        match: Match,
+        store: dict[str, EvalFact],
+        by_kind: dict[str, list[EvalFact]],
+    ) -> set[str]:
+        """Record the match's conclusions; return the kinds whose facts changed."""
         bound = {alias: {**store[fid].fact.fields, "fid": fid} for alias, fid in match.bindings}
-        changed = False
+        dirty: set[str] = set()
         for derived in conclude(rule, bound):
             fid = derived["fid"]
+            kind = derived["kind"]
             fields = {k: v for k, v in derived.items() if k not in {"fid", "kind"}}
             certain = match.truth is Truth.TRUE
             old = store.get(fid)
             if old is None:
-                store[fid] = EvalFact(
-                    fact=Fact(fid=fid, kind=derived["kind"], fields=fields, entry_path=""),
+                ef = EvalFact(
+                    fact=Fact(fid=fid, kind=kind, fields=fields, entry_path=""),
                     certain=certain,
                     unknown_paths=frozenset() if certain else match.unknown_paths,
                 )
-                changed = True
+                store[fid] = ef
+                by_kind.setdefault(kind, []).append(ef)
+                dirty.add(kind)
             elif certain and not old.certain:
                 old.certain = True
                 old.unknown_paths = frozenset()
-                changed = True
+                dirty.add(kind)
             elif not old.certain and not match.unknown_paths <= old.unknown_paths:
                 old.unknown_paths = old.unknown_paths | match.unknown_paths
-                changed = True
-        return changed
+                dirty.add(kind)
+        return dirty
 
-    def matches_of(self, rule: LogicRule, store: Mapping[str, EvalFact]) -> Iterator[Match]:
+    def matches_of(
+        self,
+        rule: LogicRule,
+        store: Mapping[str, EvalFact],
+        by_kind: Mapping[str, list[EvalFact]] | None = None,
+    ) -> Iterator[Match]:
         """Every TRUE or UNKNOWN combination of facts for ``rule``."""
         positive = [p for p in rule.patterns if not p.negated]
         negative = [p for p in rule.patterns if p.negated]
-        by_kind: dict[str, list[EvalFact]] = {}
-        for ef in store.values():
-            by_kind.setdefault(ef.fact.kind, []).append(ef)
+        if by_kind is None:
+            by_kind = {}
+            for ef in store.values():
+                by_kind.setdefault(ef.fact.kind, []).append(ef)
 
         def walk(
             i: int,

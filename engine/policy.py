@@ -86,6 +86,8 @@ def decide(
         if hits:
             decision, decided_by = rule.decision, hits
             break
+    if decision == policy.no_findings:
+        decided_by = ()  # counselling alone decides nothing
     open_levels = {m.level for m in missing}
     provisional = bool(open_levels & set(policy.provisional_levels))
     if decision in policy.needs_answers_replaces and open_levels & set(policy.needs_answers_levels):

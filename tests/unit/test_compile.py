@@ -299,3 +299,21 @@ def test_a_pattern_cannot_take_the_gate_alias(seed_mistakes):
         return  # refusing the name is a fix too
     aliases = [next(iter(p)) for p in compiled.definition["caution.eczema.outside"]["all"]]
     assert len(aliases) == len(set(aliases)), aliases
+
+
+def test_engine_limits_are_checked_at_compile_time(mini_knowledge):
+    """More than 16 patterns in one rule is refused by the compiler, located at the rule."""
+    import dataclasses  # noqa: PLC0415
+
+    from engine.errors import KnowledgeError  # noqa: PLC0415
+
+    rule = mini_knowledge.rule_index["contra.pregnancy"]
+    many = tuple(dataclasses.replace(rule.patterns[0], alias=f"client{i}") for i in range(17))
+    big = dataclasses.replace(rule, patterns=many)
+    rules = (*[r for r in mini_knowledge.rules if r.id != rule.id], big)
+    broken = dataclasses.replace(mini_knowledge, rules=rules, rule_index={r.id: r for r in rules})
+    with pytest.raises(KnowledgeError) as err:
+        compile_knowledge(broken)
+    problem = err.value.problems[0]
+    assert "contra.pregnancy" in problem.message
+    assert problem.location == rule.location
