@@ -27,6 +27,7 @@ bench/ may import durable directly; engine/ keeps it behind engine/runtime.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import cProfile
 import datetime as dt
@@ -93,10 +94,14 @@ MS = 1e-6  # nanoseconds -> milliseconds
 class CaseGenerator:
     """Random but valid case data, drawn from a knowledge's vocabulary and terminology.
 
-    Every question is answered with some probability (a missing key is UNANSWERED), lists are
-    sometimes unanswered, empty or explicitly null, and term fields take canonical ids,
-    synonyms and brand names (sometimes with a strength or a dose form) plus a few names the
-    terminology does not know.
+    Each case first draws a profile: about a third answer every question (a complete intake),
+    the rest answer each question with a probability between 0.6 and 0.97 (a missing key is
+    UNANSWERED), and whole lists or groups are sometimes unanswered or explicitly null. Entry
+    counts come from a "clean" (mostly no conditions or medications) or a "busy" client.
+    Term fields take canonical ids, synonyms and brand names of the terminology's terms of the
+    field's kinds (sometimes with a strength, a dose form or other capitalisation) and about 8%
+    names it does not know; sites are ids, synonyms and a few unknown places; 1-4 planned
+    areas with depths in the allowed range; day counts from short, medium and long bands.
     """
 
     def __init__(self, knowledge: Knowledge, seed: int) -> None:
@@ -113,9 +118,14 @@ class CaseGenerator:
         for zone in knowledge.zones:
             term = knowledge.terminology.terms.get(zone)
             self.zone_names[zone] = [zone, *(term.synonyms if term is not None else [])]
+        self.rate = 1.0  # chance that a question is answered, per case
+        self.counts: tuple[int, ...] = ()  # weights of 0..4 entries in a list, per case
 
     def case(self) -> dict[str, Any]:
         """One case as it would arrive from the intake (a plain dict, as from YAML)."""
+        rng = self.rng
+        self.rate = 1.0 if rng.random() < 0.35 else rng.uniform(0.6, 0.97)
+        self.counts = (60, 30, 8, 2, 0) if rng.random() < 0.4 else (20, 35, 25, 12, 8)
         data: dict[str, Any] = {"consultation_date": TODAY.isoformat(), "client": {}, "plan": {}}
         for spec in self.k.vocabulary.specs.values():
             root, _, rest = spec.source.partition(".")
@@ -129,7 +139,7 @@ class CaseGenerator:
             elif rest:
                 self.group(target, rest, spec)
             else:
-                target.update(self.fields(spec.fields, answered=0.85))
+                target.update(self.fields(spec.fields))
         return data
 
     # -- the parts ------------------------------------------------------------------------
@@ -142,7 +152,7 @@ class CaseGenerator:
             others = {n: s for n, s in spec.fields.items() if n != key}
             for name, fspec in others.items():
                 # Depth is nearly always given; the per-area indication mostly defaults.
-                chance = 0.95 if fspec.type in {"integer", "number"} else 0.25
+                chance = max(self.rate, 0.9) if fspec.type in {"integer", "number"} else 0.25
                 if self.rng.random() < chance:
                     area[name] = self.value(fspec, nullable=False)
             out.append(area)
@@ -150,12 +160,12 @@ class CaseGenerator:
 
     def entry_list(self, target: dict[str, Any], key: str, spec: FactSpec) -> None:
         draw = self.rng.random()
-        if draw < 0.12:
+        if draw > self.rate + 0.05:
             return  # unanswered list
-        if draw < 0.18:
+        if draw < 0.06:
             target[key] = None  # answered: none
             return
-        count = self.rng.choices((0, 1, 2, 3, 4), weights=(30, 35, 20, 10, 5))[0]
+        count = self.rng.choices((0, 1, 2, 3, 4), weights=self.counts)[0]
         if spec.scalar_field is not None:
             fspec = spec.fields[spec.scalar_field]
             target[key] = [self.term(fspec) for _ in range(count)]
@@ -165,39 +175,38 @@ class CaseGenerator:
         for _ in range(count):
             entry = {name_field: self.term(spec.fields[name_field])}
             others = {n: f for n, f in spec.fields.items() if n != name_field}
-            entry.update(self.fields(others, answered=0.8))
+            entry.update(self.fields(others))
             entries.append(entry)
         target[key] = entries
 
     def scalar(self, target: dict[str, Any], key: str, spec: FactSpec) -> None:
         draw = self.rng.random()
-        if draw < 0.15:
-            return
+        if draw > self.rate:
+            return  # unanswered
         fspec = spec.fields[spec.scalar_field or ""]
-        target[key] = None if draw < 0.3 else self.term(fspec)
+        target[key] = None if draw < 0.2 else self.term(fspec)
 
     def group(self, target: dict[str, Any], key: str, spec: FactSpec) -> None:
         draw = self.rng.random()
-        if draw < 0.1:
+        if draw > self.rate + 0.05:
             return  # the whole group unanswered
-        if draw < 0.15:
+        if draw < 0.05:
             target[key] = None  # answered: none of it
             return
-        target[key] = self.fields(spec.fields, answered=0.8)
+        target[key] = self.fields(spec.fields)
 
-    def fields(self, specs: Mapping[str, FieldSpec], *, answered: float) -> dict[str, Any]:
-        return {
-            name: self.value(fspec)
-            for name, fspec in specs.items()
-            if self.rng.random() < answered
-        }
+    def fields(self, specs: Mapping[str, FieldSpec]) -> dict[str, Any]:
+        rate = self.rate
+        return {name: self.value(f) for name, f in specs.items() if self.rng.random() < rate}
 
     # -- values ---------------------------------------------------------------------------
-    def value(self, spec: FieldSpec, *, nullable: bool = True) -> Any:  # noqa: ANN401, C901, PLR0911
+    def value(self, spec: FieldSpec, *, nullable: bool = True) -> Any:  # noqa: ANN401
         rng = self.rng
         kind = spec.type
         if kind == "boolean":
-            return rng.random() < 0.3  # noqa: PLR2004
+            if spec.has_default:
+                return spec.default if rng.random() < 0.85 else not spec.default
+            return rng.random() < 0.12
         if kind == "integer" and "days" in spec.unit:
             return None if nullable and rng.random() < 0.35 else self.days(spec)
         if kind in {"integer", "number"}:
@@ -223,7 +232,7 @@ class CaseGenerator:
         return self.rng.randint(max(low, band[0]), min(high, band[1]))
 
     def number(self, spec: FieldSpec) -> int | float:
-        if spec.type == "integer" and spec.aliases and self.rng.random() < 0.3:  # noqa: PLR2004
+        if spec.type == "integer" and spec.aliases and self.rng.random() < 0.3:
             return self.rng.choice(list(spec.aliases))  # type: ignore[return-value]
         low = spec.min if spec.min is not None else 0.0
         high = spec.max if spec.max is not None else low + 100
@@ -232,35 +241,37 @@ class CaseGenerator:
                 return self.rng.randint(max(int(low), 16), min(int(high), 80))
             return self.rng.randint(int(low), int(high))
         # Depths in mm: mostly the common range, sometimes the whole allowed one.
-        top = high if self.rng.random() < 0.2 else min(high, 2.5)  # noqa: PLR2004
+        top = high if self.rng.random() < 0.2 else min(high, 2.5)
         return round(self.rng.uniform(low, top) / 0.05) * 0.05
 
     def term(self, spec: FieldSpec) -> str:
         rng = self.rng
-        if rng.random() < 0.08:  # noqa: PLR2004
+        if rng.random() < 0.08:
             return rng.choice(UNRECOGNISED)
         kind = rng.choice(list(spec.terms))
         name = rng.choice(self.names.get(kind) or list(UNRECOGNISED))
-        if kind == "medication" and rng.random() < 0.15:  # noqa: PLR2004
+        if kind == "medication" and rng.random() < 0.15:
             name = f"{name} {rng.choice(('10 mg', '0.05% cream', '81mg tablets', '2.5 mg bd'))}"
-        elif rng.random() < 0.1:  # noqa: PLR2004
-            name = name.upper() if rng.random() < 0.5 else name.title()  # noqa: PLR2004
+        elif rng.random() < 0.1:
+            name = name.upper() if rng.random() < 0.5 else name.title()
         return name
 
     def site(self) -> str:
         rng = self.rng
         draw = rng.random()
-        if draw < 0.05:  # noqa: PLR2004
+        if draw < 0.05:
             return rng.choice(SITE_TYPOS)
         site = rng.choice(self.site_names)
         term = self.k.terminology.terms.get(site)
-        if draw < 0.4 and term is not None and term.synonyms:  # noqa: PLR2004
+        if draw < 0.4 and term is not None and term.synonyms:
             return rng.choice(term.synonyms)
         return site
 
 
-def generate_cases(knowledge: Knowledge, count: int, seed: int) -> list[tuple[dict[str, Any], Case]]:
-    """``count`` generated cases, each validated by case_from_data (a failure is a generator bug)."""
+def generate_cases(
+    knowledge: Knowledge, count: int, seed: int
+) -> list[tuple[dict[str, Any], Case]]:
+    """``count`` generated cases, each validated by case_from_data (failing is a generator bug)."""
     gen = CaseGenerator(knowledge, seed)
     out = []
     for i in range(count):
@@ -302,7 +313,10 @@ class BareDurable:
     def __init__(self, compiled: CompiledKnowledge, name: str = "bare") -> None:
         rules = compiled.knowledge.rule_index
         self.fired = 0
-        ignored = (durable_engine.MessageNotHandledException, durable_engine.MessageObservedException)
+        ignored = (
+            durable_engine.MessageNotHandledException,
+            durable_engine.MessageObservedException,
+        )
 
         def make(rule_id: str) -> Callable[[Any], None]:
             rule = rules[rule_id]
@@ -311,10 +325,8 @@ class BareDurable:
                 self.fired += 1
                 for fact in conclude(rule, c._m):  # noqa: SLF001 - durable's bindings
                     fact["id"] = fact["fid"]
-                    try:
+                    with contextlib.suppress(*ignored):  # nothing consumes it / already derived
                         c.assert_fact(fact)
-                    except ignored:  # 1 nothing consumes it, 2 already derived
-                        pass
 
             return action
 
@@ -364,6 +376,21 @@ def p95(values: Sequence[float]) -> float:
     """Nearest-rank 95th percentile."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def busy() -> bool:
+    """True when the 1-minute load average exceeds the CPU count (timings are then noisy)."""
+    try:
+        return float(loadavg().split()[0]) > (os.cpu_count() or 1)
+    except ValueError:
+        return False
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -427,8 +454,11 @@ def durable_version() -> str:
 
 @dataclass
 class Latency:
+    """Wall-clock samples (the figures) and CPU-time samples (a check against a busy machine)."""
+
     label: str
     samples: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -437,6 +467,10 @@ class Latency:
     @property
     def p95(self) -> float:
         return p95(self.samples)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
 
 
 # --- the sections ---------------------------------------------------------------------------
@@ -488,9 +522,11 @@ def prepare(assessor: Assessor, cases: Sequence[tuple[dict[str, Any], Case]]) ->
     knowledge = assessor.knowledge
     out = []
     failures: list[str] = []
+    decisions: dict[str, int] = {}
+    asked = 0
     for i, (_, case) in enumerate(cases):
         try:
-            assessor.assess(case, verify=True)
+            result = assessor.assess(case, verify=True)
         except Exception as exc:  # noqa: BLE001 - reported, then the case is left out
             failures.append(f"case {i}: {type(exc).__name__}: {exc}")
             continue
@@ -503,6 +539,15 @@ def prepare(assessor: Assessor, cases: Sequence[tuple[dict[str, Any], Case]]) ->
         derived = sum(1 for fid in run.facts if fid not in {f["fid"] for f in dicts})
         derived -= sum(1 for fact in run.facts.values() if fact.get("kind") == PHASE_KIND)
         out.append(Prepared(case, dicts, len(run.firings), len(dicts), derived))
+        decision = str(result.decision) + (" (provisional)" if result.provisional else "")
+        decisions[decision] = decisions.get(decision, 0) + 1
+        asked += bool(result.missing)
+    unrecognised = sum(len(build_facts(knowledge, i.case).unrecognized) > 0 for i in out)
+    print(
+        f"{unrecognised} cases with unrecognised entries, {asked} with missing answers that "
+        "matter (Assessment.missing)"
+    )
+    print("decisions: " + ", ".join(f"{d} {n}" for d, n in sorted(decisions.items())))
     if failures:
         print(f"!! {len(failures)} generated case(s) failed to assess; left out of the timings:")
         for line in failures[:10]:
@@ -515,11 +560,13 @@ def measure(
 ) -> Latency:
     result = Latency(label)
     gc.collect()
+    wall, cpu = time.perf_counter_ns, time.process_time_ns
     for _ in range(rounds):
         for item in items:
-            start = time.perf_counter_ns()
+            start, start_cpu = wall(), cpu()
             fn(item)
-            result.samples.append((time.perf_counter_ns() - start) * MS)
+            result.samples.append((wall() - start) * MS)
+            result.cpu.append((cpu() - start_cpu) * MS)
     return result
 
 
@@ -543,7 +590,8 @@ def stage_breakdown(assessor: Assessor, items: Sequence[Prepared]) -> list[tuple
         )
         if unanswer:
             facts = clock(
-                "build_facts", lambda case=case: build_facts(knowledge, case, unanswer)
+                "build_facts",
+                lambda case=case, unanswer=unanswer: build_facts(knowledge, case, unanswer),
             )
         dicts = clock("engine_dict", lambda facts=facts: [f.engine_dict() for f in facts.facts])
         run = clock("RuleEngine.run (durable)", lambda dicts=dicts: assessor.engine.run(dicts))
@@ -570,49 +618,53 @@ def section_latency(
     start = time.perf_counter()
     cases = generate_cases(knowledge, args.cases, args.seed)
     gen_s = time.perf_counter() - start
+    print(f"generated and validated {len(cases)} cases in {gen_s:.2f} s")
     assessor = Assessor(compiled)
     items = prepare(assessor, cases)
-    unrecognised = sum(
-        len(build_facts(knowledge, i.case).unrecognized) > 0 for i in items
-    )
-    print(
-        f"generated and validated {len(cases)} cases in {gen_s:.2f} s; "
-        f"{unrecognised} with unrecognised entries"
-    )
     bare = BareDurable(compiled)
     mismatched = 0
     for item in items:  # warm-up, and the bare run must fire what the product engine fires
         if bare.run(item.facts) != item.firings:
             mismatched += 1
     if bare.errors or mismatched:
-        print(f"!! bare durable: {len(bare.errors)} error(s), {mismatched} firing-count mismatch(es)")
+        print(
+            f"!! bare durable: {len(bare.errors)} error(s), {mismatched} firing-count mismatch(es)"
+        )
     engine = assessor.engine
     modes = {
         "a": measure(
-            "(a) Assessor.assess(verify=True)", items, args.rounds,
+            "(a) Assessor.assess(verify=True)",
+            items,
+            args.rounds,
             lambda i: assessor.assess(i.case, verify=True),
         ),
         "b": measure(
-            "(b) Assessor.assess(verify=False)", items, args.rounds,
+            "(b) Assessor.assess(verify=False)",
+            items,
+            args.rounds,
             lambda i: assessor.assess(i.case, verify=False),
         ),
         "c": measure(
             "(c) RuleEngine.run, facts prebuilt", items, args.rounds, lambda i: engine.run(i.facts)
         ),
-        "d": measure(
-            "(d) bare durable_rules run", items, args.rounds, lambda i: bare.run(i.facts)
-        ),
+        "d": measure("(d) bare durable_rules run", items, args.rounds, lambda i: bare.run(i.facts)),
     }
     bare.close()
     firings = statistics.median(i.firings for i in items)
     inputs = statistics.median(i.inputs for i in items)
     derived = statistics.median(i.derived for i in items)
-    print(f"{'mode':40} {'median ms':>10} {'p95 ms':>10}")
+    print(f"{'mode':40} {'median ms':>10} {'p95 ms':>10} {'CPU median':>11}")
     for lat in modes.values():
-        print(f"{lat.label:40} {lat.median:10.3f} {lat.p95:10.3f}")
+        print(f"{lat.label:40} {lat.median:10.3f} {lat.p95:10.3f} {lat.cpu_median:11.3f}")
     ratio_a = modes["a"].median / modes["d"].median
     ratio_c = modes["c"].median / modes["d"].median
     print(f"ratio (a)/(d) median: {ratio_a:.1f}x   (c)/(d) median: {ratio_c:.1f}x")
+    per_firing = statistics.median(
+        d / i.firings
+        for d, i in zip(modes["d"].samples, [*items] * args.rounds, strict=True)
+        if i.firings
+    )
+    print(f"bare durable cost per firing (median over runs): {per_firing * 1000:.1f} us")
     print(
         f"per assessment (median): {firings:g} firings, {inputs:g} input facts, "
         f"{derived:g} derived facts (range of firings {min(i.firings for i in items)}"
@@ -641,14 +693,13 @@ def section_latency(
         "derived": derived,
         "ratio_a": ratio_a,
         "ratio_c": ratio_c,
+        "per_firing_us": per_firing * 1000,
         "cases": len(items),
     }
     return modes, extra
 
 
-def section_memory(
-    compiled: CompiledKnowledge, args: argparse.Namespace
-) -> dict[str, float]:
+def section_memory(compiled: CompiledKnowledge, args: argparse.Namespace) -> dict[str, float]:
     print(f"== 3. memory: soak of {args.soak} assessments, then {args.reload} reloads ==")
     knowledge = compiled.knowledge
     cases = [c for _, c in generate_cases(knowledge, 200, args.seed + 1)]
@@ -794,6 +845,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"needlewise bench: {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, "
         f"durable-rules {info['durable']}, commit {info['commit']}"
     )
+    print(f"load average at start: {loadavg()}")
+    if busy():
+        print("!! the machine is busy (load average > CPUs): wall-clock figures will be noisy")
     print()
     started = time.perf_counter()
     _, compiled, load = section_load(args.knowledge)
@@ -802,6 +856,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         section_profile(compiled, args.seed)
     summary(info, load, modes, extra, memory, args)
+    print(f"load average at end: {loadavg()}")
     print(f"total bench time {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -24,7 +24,8 @@ from engine import (
     load_knowledge,
 )
 from engine.casetest import load_case_test
-from knowledge import DEFAULT_KNOWLEDGE
+from engine.schema import write_schemas
+from knowledge import DEFAULT_KNOWLEDGE, KNOWLEDGE_ROOT
 from tui.report import render_text
 
 EXIT_OK = 0
@@ -48,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
         help="knowledge directory (default: the bundled one)",
     )
     assess.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    schema = sub.add_parser("schema", help="write the JSON Schemas of the knowledge files")
+    schema.add_argument("--out", type=Path, default=KNOWLEDGE_ROOT / "schema")
+    schema.add_argument(
+        "--knowledge",
+        type=Path,
+        default=DEFAULT_KNOWLEDGE,
+        help="knowledge whose vocabulary gives the case schemas",
+    )
     check = sub.add_parser("check", help="validate a knowledge directory")
     check.add_argument("knowledge", type=Path, nargs="?", default=DEFAULT_KNOWLEDGE)
     return parser
@@ -126,6 +135,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _assess(args)
     if args.command == "check":
         return _check(args)
+    if args.command == "schema":
+        try:
+            knowledge = load_knowledge(args.knowledge)
+        except KnowledgeError as exc:
+            _problems(exc)
+            return EXIT_BAD_INPUT
+        for path in write_schemas(args.out, knowledge):
+            sys.stdout.write(f"wrote {path}\n")
+        return EXIT_OK
     sys.stderr.write(
         "needlewise: the terminal UI is not built yet; use a subcommand (see --help)\n"
     )
