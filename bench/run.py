@@ -196,8 +196,15 @@ class CaseGenerator:
         target[key] = self.fields(spec.fields)
 
     def fields(self, specs: Mapping[str, FieldSpec]) -> dict[str, Any]:
-        rate = self.rate
-        return {name: self.value(f) for name, f in specs.items() if self.rng.random() < rate}
+        rng, rate = self.rng, self.rate
+        out = {n: self.value(f) for n, f in specs.items() if not f.ask_when and rng.random() < rate}
+        for name, fspec in specs.items():
+            if fspec.ask_when:
+                # A follow-up question is answered when it is asked; rarely when it is not.
+                asked = all(_holds(out.get(f), test) for f, test in fspec.ask_when.items())
+                if rng.random() < (rate if asked else 0.03):
+                    out[name] = self.value(fspec)
+        return out
 
     # -- values ---------------------------------------------------------------------------
     def value(self, spec: FieldSpec, *, nullable: bool = True) -> Any:  # noqa: ANN401
@@ -266,6 +273,19 @@ class CaseGenerator:
         if draw < 0.4 and term is not None and term.synonyms:
             return rng.choice(term.synonyms)
         return site
+
+
+def _holds(value: object, test: object) -> bool:
+    """An ``ask_when`` test on an answer: a value, or ``{in: [...]}`` / ``{not_in: [...]}``."""
+    if value is None:
+        return False
+    if isinstance(test, Mapping):
+        if "not_in" in test:
+            return value not in test["not_in"]
+        if "in" in test:
+            return value in test["in"]
+        return False
+    return value == test
 
 
 def generate_cases(
