@@ -52,6 +52,7 @@ if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the root
     sys.path.insert(0, str(ROOT))
 
 import durable_rules_engine  # noqa: E402
+import yaml  # noqa: E402
 from durable import engine as durable_engine  # noqa: E402
 
 from engine import (  # noqa: E402
@@ -61,6 +62,7 @@ from engine import (  # noqa: E402
     Knowledge,
     case_from_data,
     compile_knowledge,
+    load_case,
     load_knowledge,
 )
 from engine.assessment import _result, cross_check  # noqa: E402
@@ -94,14 +96,17 @@ MS = 1e-6  # nanoseconds -> milliseconds
 class CaseGenerator:
     """Random but valid case data, drawn from a knowledge's vocabulary and terminology.
 
-    Each case first draws a profile: about a third answer every question (a complete intake),
-    the rest answer each question with a probability between 0.6 and 0.97 (a missing key is
-    UNANSWERED), and whole lists or groups are sometimes unanswered or explicitly null. Entry
-    counts come from a "clean" (mostly no conditions or medications) or a "busy" client.
+    Each case first draws a profile. A quarter are routine clients: every question answered,
+    mostly empty lists, every name recognised, yes/no questions rarely "yes", depths 0.25-1 mm.
+    Another quarter answer every question with "busy" lists (0-4 entries). The other half answer
+    each question with a probability between 0.6 and 0.97 (a missing key is UNANSWERED), and
+    whole lists or groups are sometimes unanswered or explicitly null. Follow-up questions
+    (``ask_when``) are answered when asked, and rarely when not (an inconsistent intake).
     Term fields take canonical ids, synonyms and brand names of the terminology's terms of the
-    field's kinds (sometimes with a strength, a dose form or other capitalisation) and about 8%
-    names it does not know; sites are ids, synonyms and a few unknown places; 1-4 planned
-    areas with depths in the allowed range; day counts from short, medium and long bands.
+    field's kinds (sometimes with a strength, a dose form or other capitalisation) and, outside
+    routine clients, 10% names it does not know; sites are ids, synonyms and a few unknown
+    places; 1-4 planned areas (zone ids or synonyms) with depths in the allowed range; day
+    counts from short, medium and long bands, or null ("never").
     """
 
     def __init__(self, knowledge: Knowledge, seed: int) -> None:
@@ -120,12 +125,18 @@ class CaseGenerator:
             self.zone_names[zone] = [zone, *(term.synonyms if term is not None else [])]
         self.rate = 1.0  # chance that a question is answered, per case
         self.counts: tuple[int, ...] = ()  # weights of 0..4 entries in a list, per case
+        self.clean = False  # a routine client: few entries, all recognised, modest depths
 
     def case(self) -> dict[str, Any]:
         """One case as it would arrive from the intake (a plain dict, as from YAML)."""
         rng = self.rng
-        self.rate = 1.0 if rng.random() < 0.35 else rng.uniform(0.6, 0.97)
-        self.counts = (60, 30, 8, 2, 0) if rng.random() < 0.4 else (20, 35, 25, 12, 8)
+        profile = rng.random()
+        self.clean = profile < 0.25
+        self.rate = 1.0 if profile < 0.5 else rng.uniform(0.6, 0.97)
+        if self.clean:
+            self.counts = (80, 18, 2, 0, 0)
+        else:
+            self.counts = (60, 30, 8, 2, 0) if rng.random() < 0.4 else (20, 35, 25, 12, 8)
         data: dict[str, Any] = {"consultation_date": TODAY.isoformat(), "client": {}, "plan": {}}
         for spec in self.k.vocabulary.specs.values():
             root, _, rest = spec.source.partition(".")
@@ -213,7 +224,7 @@ class CaseGenerator:
         if kind == "boolean":
             if spec.has_default:
                 return spec.default if rng.random() < 0.85 else not spec.default
-            return rng.random() < 0.12
+            return rng.random() < (0.02 if self.clean else 0.12)
         if kind == "integer" and "days" in spec.unit:
             return None if nullable and rng.random() < 0.35 else self.days(spec)
         if kind in {"integer", "number"}:
@@ -248,12 +259,14 @@ class CaseGenerator:
                 return self.rng.randint(max(int(low), 16), min(int(high), 80))
             return self.rng.randint(int(low), int(high))
         # Depths in mm: mostly the common range, sometimes the whole allowed one.
+        if self.clean:
+            low, high = max(low, 0.25), min(high, 1.0)
         top = high if self.rng.random() < 0.2 else min(high, 2.5)
         return round(self.rng.uniform(low, top) / 0.05) * 0.05
 
     def term(self, spec: FieldSpec) -> str:
         rng = self.rng
-        if rng.random() < 0.08:
+        if not self.clean and rng.random() < 0.1:
             return rng.choice(UNRECOGNISED)
         kind = rng.choice(list(spec.terms))
         name = rng.choice(self.names.get(kind) or list(UNRECOGNISED))
@@ -266,7 +279,7 @@ class CaseGenerator:
     def site(self) -> str:
         rng = self.rng
         draw = rng.random()
-        if draw < 0.05:
+        if draw < 0.05 and not self.clean:
             return rng.choice(SITE_TYPOS)
         site = rng.choice(self.site_names)
         term = self.k.terminology.terms.get(site)
@@ -437,20 +450,15 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
+    git = ["git", "-C", str(ROOT)]
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, like make
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
+        commit = subprocess.run(  # noqa: S603 - fixed arguments, git from PATH like make
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
         ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
+        # Changes to the engine or the knowledge count; the bench and its docs do not.
+        status = [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"]
+        dirty = subprocess.run(  # noqa: S603
+            [*status, ":!docs"], capture_output=True, text=True, check=False
         ).stdout.strip()
     except OSError:
         commit, dirty = "unknown", ""
@@ -458,7 +466,7 @@ def machine() -> dict[str, str]:
         "cpus": str(os.cpu_count()),
         "cpu": model,
         "python": platform.python_version(),
-        "commit": commit + (" (+ uncommitted changes)" if dirty else ""),
+        "commit": commit + (" (+ uncommitted engine/knowledge changes)" if dirty else ""),
         "durable": durable_version(),
     }
 
@@ -573,6 +581,35 @@ def prepare(assessor: Assessor, cases: Sequence[tuple[dict[str, Any], Case]]) ->
         for line in failures[:10]:
             print(f"   {line}")
     return out
+
+
+def bundled_cases(knowledge: Knowledge) -> list[Case]:
+    """examples/*.yaml and the knowledge's own case tests (their ``case:``), as a reference."""
+    cases = [
+        load_case(knowledge, p, today=TODAY) for p in sorted((ROOT / "examples").glob("*.yaml"))
+    ]
+    for path in sorted((knowledge.root / "cases").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        if isinstance(data, dict) and "case" in data:
+            cases.append(case_from_data(knowledge, data["case"], file=str(path), today=TODAY))
+    return cases
+
+
+def section_bundled(assessor: Assessor, rounds: int) -> dict[str, float]:
+    cases = bundled_cases(assessor.knowledge)
+    firings = []
+    for case in cases:
+        assessor.assess(case)
+        facts = build_facts(assessor.knowledge, case)
+        firings.append(len(assessor.engine.run([f.engine_dict() for f in facts.facts]).firings))
+    items = [Prepared(case, [], 0, 0, 0) for case in cases]
+    lat = measure("bundled", items, rounds * 10, lambda i: assessor.assess(i.case))
+    print(
+        f"reference: the {len(cases)} bundled cases (examples/, knowledge cases/): (a) median "
+        f"{lat.median:.3f} ms, p95 {lat.p95:.3f} ms, {statistics.median(firings):g} firings "
+        f"(range {min(firings)}-{max(firings)})"
+    )
+    return {"median": lat.median, "p95": lat.p95, "firings": statistics.median(firings)}
 
 
 def measure(
@@ -696,6 +733,11 @@ def section_latency(
         f" ({a.median:.3f}); p95 <= {TARGET_P95_MS:g} ms: {verdict(a.p95, TARGET_P95_MS)}"
         f" ({a.p95:.3f})"
     )
+    try:
+        bundled = section_bundled(assessor, args.rounds)
+    except Exception as exc:  # noqa: BLE001 - a reference only; the case files may be mid-edit
+        print(f"reference (bundled cases) unavailable: {type(exc).__name__}: {exc}")
+        bundled = {}
     print()
     print("stage breakdown of (a), median ms per assessment:")
     try:
@@ -714,6 +756,7 @@ def section_latency(
         "ratio_a": ratio_a,
         "ratio_c": ratio_c,
         "per_firing_us": per_firing * 1000,
+        **{f"bundled_{k}": v for k, v in bundled.items()},
         "cases": len(items),
     }
     return modes, extra
@@ -827,6 +870,11 @@ def summary(
     for key in ("b", "c", "d"):
         lat = modes[key]
         print(f"| {lat.label} | {lat.median:.3f} | {lat.p95:.3f} | | |")
+    if "bundled_median" in extra:
+        print(
+            f"| (a) on the bundled example cases | {extra['bundled_median']:.3f} | "
+            f"{extra['bundled_p95']:.3f} | | |"
+        )
     print(f"| ratio (a)/(d), (c)/(d) | {extra['ratio_a']:.1f}x, {extra['ratio_c']:.1f}x | | | |")
     print(
         f"| firings / input facts / derived facts per assessment | {extra['firings']:g} / "

@@ -36,6 +36,16 @@ from engine.runtime import ENGINE_VERSION, Firing, RuleEngine, RunResult
 from engine.strata import stratify
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trace:
+    """An assessment with the facts and the three-valued evaluation it came from."""
+
+    case: Case
+    facts: FactSet
+    evaluation: Evaluation
+    assessment: Assessment
+
+
 @dataclass(slots=True)
 class Assessor:
     """Compiled knowledge plus its engine instance, reused across assessments (thread-safe)."""
@@ -111,6 +121,10 @@ class Assessor:
 
     def assess(self, case: Case, *, verify: bool = True) -> Assessment:
         """Assess one case; ``verify`` cross-checks durable's firings against the evaluator."""
+        return self.trace(case, verify=verify).assessment
+
+    def trace(self, case: Case, *, verify: bool = True) -> Trace:
+        """Assess one case and keep the evaluation beside it (for WHY-NOT explanations)."""
         knowledge = self.compiled.knowledge
         facts = build_facts(knowledge, case)
         inconsistencies, unanswer = self._inconsistencies(facts)
@@ -120,7 +134,8 @@ class Assessor:
         evaluation = self.evaluator.run(facts.facts, facts.phantoms)
         if verify:
             cross_check(run.firings, evaluation)
-        return _result(knowledge, case, facts, run, evaluation, inconsistencies)
+        assessment = _result(knowledge, case, facts, run, evaluation, inconsistencies)
+        return Trace(case=case, facts=facts, evaluation=evaluation, assessment=assessment)
 
     def _inconsistencies(self, facts: FactSet) -> tuple[list[Inconsistency], frozenset[str]]:
         checks = self.compiled.knowledge.checks

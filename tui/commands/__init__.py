@@ -10,9 +10,9 @@ import argparse
 from collections.abc import Callable
 from types import ModuleType
 
-from tui.commands import assess, check, schema
+from tui.commands import assess, check, explain, schema
 
-COMMANDS: tuple[ModuleType, ...] = (assess, check, schema)
+COMMANDS: tuple[ModuleType, ...] = (assess, explain, check, schema)
 """Registered subcommands, in help order."""
 
 Runner = Callable[[argparse.Namespace], int]
