@@ -551,6 +551,7 @@ def prepare(assessor: Assessor, cases: Sequence[tuple[dict[str, Any], Case]]) ->
     out = []
     failures: list[str] = []
     decisions: dict[str, int] = {}
+    by_output: dict[str, int] = {}
     asked = 0
     for i, (_, case) in enumerate(cases):
         try:
@@ -567,6 +568,9 @@ def prepare(assessor: Assessor, cases: Sequence[tuple[dict[str, Any], Case]]) ->
         derived = sum(1 for fid in run.facts if fid not in {f["fid"] for f in dicts})
         derived -= sum(1 for fact in run.facts.values() if fact.get("kind") == PHASE_KIND)
         out.append(Prepared(case, dicts, len(run.firings), len(dicts), derived))
+        for firing in run.firings:
+            output = type(knowledge.rule_index[firing.rule_id].output).__name__
+            by_output[output] = by_output.get(output, 0) + 1
         decision = str(result.decision) + (" (provisional)" if result.provisional else "")
         decisions[decision] = decisions.get(decision, 0) + 1
         asked += bool(result.missing)
@@ -576,6 +580,12 @@ def prepare(assessor: Assessor, cases: Sequence[tuple[dict[str, Any], Case]]) ->
         "matter (Assessment.missing)"
     )
     print("decisions: " + ", ".join(f"{d} {n}" for d, n in sorted(decisions.items())))
+    total = sum(by_output.values()) or 1
+    shares = sorted(by_output.items(), key=lambda kv: -kv[1])
+    print(
+        "firings by rule output: "
+        + ", ".join(f"{name.removesuffix('Out').lower()} {n / total:.0%}" for name, n in shares)
+    )
     if failures:
         print(f"!! {len(failures)} generated case(s) failed to assess; left out of the timings:")
         for line in failures[:10]:
@@ -835,6 +845,20 @@ def section_profile(compiled: CompiledKnowledge, seed: int) -> None:
         print(f"-- top 20 by {order} --")
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.strip_dirs().sort_stats(order).print_stats(20)
+    # The same cases on bare durable: what durable's Python binding costs per firing.
+    facts = [[f.engine_dict() for f in build_facts(compiled.knowledge, c).facts] for c in cases]
+    bare = BareDurable(compiled, name="bare_profile")
+    for batch in facts[:20]:
+        bare.run(batch)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for batch in facts:
+        bare.run(batch)
+    profiler.disable()
+    bare.close()
+    print("-- bare durable_rules, the same 300 cases: top 15 by tottime --")
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.strip_dirs().sort_stats("tottime").print_stats(15)
 
 
 def summary(

@@ -213,7 +213,7 @@ class _Suggester:
             code=finding.code,
             kind="wait",
             text=f"the wait ends in {days} days, on {until.isoformat()}: book the session then",
-            changes=(Change(path="consultation_date", value=until.isoformat()),),
+            changes=(),  # nothing in the plan changes: the calendar does (see wait_days)
             effect=difference(self.before, after),
             wait_days=days,
             wait_until=until.isoformat(),

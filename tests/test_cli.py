@@ -102,3 +102,35 @@ def test_check_passes_on_the_shipped_knowledge(capsys: pytest.CaptureFixture[str
 def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]):
     assert main(["assess"]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_explain_finding_text_and_json(capsys: pytest.CaptureFixture[str]):
+    case = str(EXAMPLES / "anticoagulated.yaml")
+    assert main(["explain", case, "--finding", "ANTICOAG_ANTIPLATELET"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("HOW finding ANTICOAG_ANTIPLATELET")
+    assert "'Eliquis' -> apixaban" in out
+    assert main(["explain", case, "--finding", "ANTICOAG_ANTIPLATELET", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["target"] == "finding ANTICOAG_ANTIPLATELET"
+    assert data["nodes"][0]["rule"]["sources"]
+
+
+def test_explain_why_not_what_if_suggest_why_asked(capsys: pytest.CaptureFixture[str]):
+    case = str(EXAMPLES / "deep-cheeks.yaml")
+    assert main(["explain", case, "--why-not", "PREGNANCY"]) == 0
+    assert "FAIL" in capsys.readouterr().out
+    assert main(["explain", case, "--set", "plan.areas.cheeks.depth_mm=1.0"]) == 0
+    assert "depth cheeks: exceeds_hard -> within" in capsys.readouterr().out
+    assert main(["explain", case, "--suggest", "--format", "markdown"]) == 0
+    assert "## SUGGESTIONS" in capsys.readouterr().out
+    assert main(["explain", case, "--why-asked", "client.pregnant"]) == 0
+    assert "contra.pregnancy" in capsys.readouterr().out
+
+
+def test_explain_rejects_unknown_targets(capsys: pytest.CaptureFixture[str]):
+    case = str(EXAMPLES / "clean-client.yaml")
+    assert main(["explain", case, "--finding", "PREGNANCY"]) == 2
+    assert "not raised" in capsys.readouterr().err
+    assert main(["explain", case, "--why-not", "NOPE"]) == 2
+    assert main(["explain", case, "--set", "nonsense"]) == 2

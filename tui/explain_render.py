@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from engine.explain import FactExplanation, How, HowNode, RuleRef, WhyAsked, WhyNot
+from engine.explain import Condition, FactExplanation, How, HowNode, RuleRef, WhyAsked, WhyNot
 from engine.suggest import Suggestion
 from engine.whatif import Difference, WhatIf
 
@@ -87,16 +87,23 @@ def render_why_not(why: WhyNot, *, markdown: bool = False) -> str:
             f"{'- ' if markdown else ''}rule {rule.rule.id} ({verdict}): {rule.rule.title}"
         )
         for cond in rule.conditions:
-            actual = (
-                "unanswered" if cond.status == "unknown" and cond.actual is None else cond.actual
-            )
             where = f" [{cond.path}]" if cond.path else ""
-            lines.append(
-                f"    {marks[cond.status]} {cond.pattern}.{cond.field} {cond.op} "
-                f"{cond.expected!r}: actual {actual!r}{where}",
-            )
+            lines.append(f"    {marks[cond.status]} {_condition(cond)}{where}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _condition(cond: Condition) -> str:
+    if cond.field == "(entry)":
+        if cond.status == "failed":
+            return f"a {cond.expected} entry: none in the case"
+        return f"a {cond.expected} entry: the list is unanswered"
+    if cond.field == "(absence)":
+        if cond.status == "held":
+            return f"no {cond.pattern[4:]} with {cond.expected}: none found"
+        return f"no {cond.pattern[4:]} with {cond.expected}: found {cond.actual}"
+    actual = "unanswered" if cond.status == "unknown" and cond.actual is None else repr(cond.actual)
+    return f"{cond.pattern}.{cond.field} {cond.op} {cond.expected!r}: actual {actual}"
 
 
 def render_difference(diff: Difference) -> list[str]:
@@ -137,7 +144,8 @@ def render_suggestions(suggestions: tuple[Suggestion, ...], *, markdown: bool = 
         lines.append("no plan change removes or lowers a finding")
     for s in suggestions:
         lines.append(f"{'- ' if markdown else '* '}{s.code}: {s.text}")
-        lines.append("    changes: " + "; ".join(str(c) for c in s.changes))
+        if s.changes:
+            lines.append("    changes: " + "; ".join(str(c) for c in s.changes))
         lines.extend("    " + line for line in render_difference(s.effect))
     return "\n".join(lines) + "\n"
 

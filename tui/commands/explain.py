@@ -12,7 +12,7 @@ from typing import Any
 from engine import Case, CaseError, Knowledge, KnowledgeError, case_from_data
 from engine.explain import ExplainError, how_decision, how_depth, how_finding, why_asked, why_not
 from engine.suggest import suggest
-from engine.whatif import ChangeError, parse_change, what_if
+from engine.whatif import ChangeError, parse_change, shift_days, what_if
 from tui.commands.common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -110,12 +110,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _on(knowledge: Knowledge, case: Case, text: str) -> Case:
-    """The case as of another consultation date (day counts stay as entered)."""
+    """The case as it stands on another date: day counts move with the calendar."""
     try:
         date = dt.date.fromisoformat(text)
     except ValueError as exc:
         msg = f"--on takes a date YYYY-MM-DD, not '{text}'"
         raise ChangeError(msg) from exc
     data = dict(case.raw or {})
-    data["consultation_date"] = date.isoformat()
-    return case_from_data(knowledge, data, file=case.file, today=date)
+    data["consultation_date"] = case.consultation_date.isoformat()
+    moved = shift_days(knowledge, data, (date - case.consultation_date).days)
+    return case_from_data(knowledge, moved, file=case.file, today=date)
