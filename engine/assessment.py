@@ -32,7 +32,7 @@ from engine.result import (
     Support,
     UnrecognizedEntry,
 )
-from engine.runtime import ENGINE_VERSION, Firing, RuleEngine, RunResult
+from engine.runtime import ENGINE_VERSION, EngineRuntimeError, Firing, RuleEngine, RunResult
 from engine.strata import stratify
 
 
@@ -130,7 +130,12 @@ class Assessor:
         inconsistencies, unanswer = self._inconsistencies(facts)
         if unanswer:
             facts = build_facts(knowledge, case, unanswer)
-        run = self.engine.run([f.engine_dict() for f in facts.facts])
+        try:
+            run = self.engine.run([f.engine_dict() for f in facts.facts])
+        except EngineRuntimeError as exc:
+            # A valid case must never reach this: it is an engine defect, reported as such.
+            msg = f"the rule engine failed on a validated case: {exc}"
+            raise AssessmentError(msg) from exc
         evaluation = self.evaluator.run(facts.facts, facts.phantoms)
         if verify:
             cross_check(run.firings, evaluation)

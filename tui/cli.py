@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from tui.commands import COMMANDS
-from tui.commands.common import EXIT_BAD_INPUT
+from engine import AssessmentError
+from tui.commands.common import EXIT_BAD_INPUT, EXIT_INTERNAL
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,4 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "needlewise: the terminal UI is not built yet; use a subcommand (see --help)\n",
         )
         return EXIT_BAD_INPUT
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except AssessmentError as exc:
+        sys.stderr.write(
+            f"needlewise: internal error, no result was produced: {exc}\n"
+            "needlewise: this is a defect in needlewise, not in your input; please report it\n",
+        )
+        return EXIT_INTERNAL

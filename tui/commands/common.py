@@ -25,6 +25,8 @@ EXIT_FAILURES = 1
 """The command ran and found failures (check errors, failing tests, diff changes)."""
 EXIT_BAD_INPUT = 2
 """Unusable input: bad case file, bad knowledge, bad arguments."""
+EXIT_INTERNAL = 3
+"""The engine failed on valid input (a defect, never bad input): nothing was concluded."""
 
 
 def add_knowledge_option(parser: argparse.ArgumentParser) -> None:
