@@ -1,39 +1,18 @@
-"""Shared test setup: runtime stub, hypothesis profiles and the mini knowledge fixtures."""
+"""Shared test setup: hypothesis profiles and the mini knowledge fixtures.
+
+The durable adapter is imported for real: if it cannot be imported (say, durable built for the
+wrong Python), every test that needs it fails loudly instead of running against a stand-in.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
-import types
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
-
-try:
-    import engine.runtime  # noqa: F401
-except ImportError:
-    # The durable adapter is being written; unit tests of pure modules don't need it.
-    # ModuleNotFoundError while runtime.py is missing; ImportError while it is half-written (the
-    # facade imports names it does not define yet). Drop the half-imported package, then stub.
-    for _name in [m for m in sys.modules if m == "engine" or m.startswith("engine.")]:
-        del sys.modules[_name]
-    stub = types.ModuleType("engine.runtime")
-    stub.ENGINE_VERSION = "stub"  # type: ignore[attr-defined]
-    stub.RuleEngine = object  # type: ignore[attr-defined]
-    stub.RunResult = object  # type: ignore[attr-defined]
-
-    # Names the facade gains while runtime.py is written (e.g. Firing) resolve to a placeholder too.
-    def _placeholder(name: str) -> type:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return object
-
-    stub.__getattr__ = _placeholder  # type: ignore[method-assign]
-    sys.modules["engine.runtime"] = stub
 
 from engine.compile import CompiledKnowledge, compile_knowledge
 from engine.knowledge import Knowledge, load_knowledge
@@ -46,17 +25,6 @@ TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
 MINI = FIXTURES / "mini"
 GOLDEN = TESTS / "golden"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    # pyproject.toml sets pytest-asyncio options under --strict-config; without the plugin
-    # (a minimal dev env) those keys would stop the whole run, so declare them as no-ops.
-    if importlib.util.find_spec("pytest_asyncio") is None:
-        parser.addini("asyncio_mode", "placeholder: pytest-asyncio is not installed")
-        parser.addini(
-            "asyncio_default_fixture_loop_scope",
-            "placeholder: pytest-asyncio is not installed",
-        )
 
 
 @pytest.fixture(scope="session")

@@ -60,3 +60,16 @@ def test_engine_never_imports_textual():
         if _imports(p) & {"textual", "rich"}
     )
     assert offenders == []
+
+
+def test_the_durable_extension_imports_on_this_python():
+    """durable-rules 2.0.28 from PyPI builds on 3.13 but fails to import (PyEval_CallObject)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import durable_rules_engine, engine.runtime; print('ok')"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
