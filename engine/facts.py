@@ -9,6 +9,7 @@ from typing import Any
 from engine.case import Case, resolve_site
 from engine.knowledge import Knowledge
 from engine.model import FactSpec, TermKind
+from engine.vocabulary import fold_text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,6 +251,11 @@ class _Builder:
                 self.term(fields, paths, origin, name, fspec.terms, path)
             elif fspec.type == "site" and name in fields and name != spec.site_field:
                 fields[name] = resolve_site(self.k, str(fields[name])) or fields[name]
+            elif fspec.type == "text" and isinstance(fields.get(name), str):
+                folded = fold_text(fields[name])
+                if folded != fields[name]:
+                    origin.append(f"{name}: '{fields[name]}' compared as '{folded}'")
+                fields[name] = folded
 
     def relations(self, site: str) -> list[tuple[str | None, str]]:
         covered = set(self.k.sites.get(site, ()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,7 +36,7 @@ from engine.model import (
 )
 from engine.patterns import Pattern, Ref, parse_ref, parse_when
 from engine.terminology import Terminology, build_terminology
-from engine.vocabulary import Vocabulary, build_vocabulary
+from engine.vocabulary import Vocabulary, build_vocabulary, fold_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -604,13 +604,13 @@ class _RuleChecker:
             )
         elif (
             tiers
-            and all(t in {"seed", "clinic"} for t in tiers)
+            and all(t in {"seed", "clinic", "consumer"} for t in tiers)
             and "rule.weak_sources" not in silenced
         ):
             self.loader.problem(
                 doc,
                 "rule.weak_sources",
-                f"rule '{rule_id}' rests only on the seed and clinic practice pages",
+                f"rule '{rule_id}' rests only on the seed, clinic and consumer pages",
                 (*path, "sources"),
                 severity="warning",
                 hint="cite a stronger source, or silence with a reason",
@@ -646,7 +646,24 @@ class _RuleChecker:
             ok = self._pattern(doc, pattern, bound) and ok
             if not pattern.negated:
                 bound[pattern.alias] = pattern.kind
-        return patterns if ok else None
+        if not ok:
+            return None
+        return tuple(self._folded(p) for p in patterns)
+
+    def _folded(self, pattern: Pattern) -> Pattern:
+        """Free-text fields compare case- and punctuation-insensitively (facts are folded too)."""
+        fields = self.vocabulary.fields_of(pattern.kind) or {}
+        tests = []
+        for test in pattern.tests:
+            if fields.get(test.field) == "text" and test.op in {"eq", "ne", "in", "not_in"}:
+                value = test.value
+                if isinstance(value, tuple):
+                    value = tuple(fold_text(v) if isinstance(v, str) else v for v in value)
+                elif isinstance(value, str):
+                    value = fold_text(value)
+                test = replace(test, value=value)  # noqa: PLW2901
+            tests.append(test)
+        return replace(pattern, tests=tuple(tests))
 
     def _pattern(self, doc: Document, pattern: Pattern, bound: Mapping[str, str]) -> bool:
         fields = self.vocabulary.fields_of(pattern.kind)

@@ -22,6 +22,7 @@ def _could_raise(knowledge: Knowledge, evaluation: Evaluation) -> dict[str, set[
             continue
         rule = knowledge.rule_index[match.rule_id]
         out = rule.output
+        code: str | None = None
         if isinstance(out, FindingOut):
             bound = {a: evaluation.facts[fid].fact.fields for a, fid in match.bindings}
             derived = evaluation.facts.get(conclude(rule, bound)[0]["fid"])
@@ -29,14 +30,27 @@ def _could_raise(knowledge: Knowledge, evaluation: Evaluation) -> dict[str, set[
                 continue  # already raised there: answering cannot raise it again
             code = out.code
         elif isinstance(out, LimitOut):
-            code = knowledge.depth.verdict_findings.exceeds_hard
-        else:
-            continue
-        if knowledge.catalogue[code].level == "info":
+            area = dict(match.bindings).get(out.area_alias)
+            planned = evaluation.facts[area].fact.fields.get("depth_mm") if area else None
+            code = _limit_code(knowledge, out, planned)
+        if code is None or knowledge.catalogue[code].level == "info":
             continue
         for path in match.unknown_paths:
             could.setdefault(path, set()).add(code)
     return could
+
+
+def _limit_code(knowledge: Knowledge, out: LimitOut, planned: object) -> str | None:
+    """The most severe code a depth row could raise if its unknown conditions held."""
+    codes = knowledge.depth.verdict_findings
+    if out.do_not_treat:
+        return out.do_not_treat
+    depth = planned if isinstance(planned, (int, float)) and not isinstance(planned, bool) else None
+    if out.hard_mm is not None and (depth is None or depth > out.hard_mm):
+        return codes.exceeds_hard
+    if out.soft_mm is not None and (depth is None or depth > out.soft_mm):
+        return codes.above_soft
+    return None  # the planned depth is within whatever this row could set
 
 
 def missing_answers(

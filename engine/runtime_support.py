@@ -146,7 +146,7 @@ class RunResult:
 
 
 def error_code(message: str) -> int | None:
-    """durable's numeric error code in one of its messages, if any."""
+    """The numeric error code in one of durable's messages, if any."""
     found = re.search(r"error code: (\d+)", message)
     return int(found.group(1)) if found else None
 

@@ -44,12 +44,25 @@ _ROUTES = frozenset(
 
 
 def normalize(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive key; strengths and dose forms dropped."""
+    """Case-, accent- and punctuation-insensitive key; strengths dropped.
+
+    Dose-form and route words are kept ("hydrocortisone tablets" is not topical hydrocortisone):
+    ``Terminology.lookup`` drops them only in later, looser attempts.
+    """
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     folded = _STRENGTH.sub(" ", folded)
     folded = re.sub(r"[^a-z0-9%]+", " ", folded)
-    words = [w for w in folded.split() if w not in _FORMS and w != "%"]
-    return " ".join(words)
+    return " ".join(w for w in folded.split() if w != "%")
+
+
+def lookup_keys(text: str) -> list[str]:
+    """The keys tried for ``text``, strictest first (each drops more that carries no identity)."""
+    key = normalize(text)
+    # A bare number may be a strength without a unit ("aspirin 81").
+    bare = " ".join(_NUMBER.sub(" ", key).split())
+    formless = " ".join(w for w in bare.split() if w not in _FORMS)
+    routeless = " ".join(w for w in formless.split() if w not in _ROUTES)
+    return list(dict.fromkeys(k for k in (key, bare, formless, routeless) if k))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,11 +93,7 @@ class Terminology:
 
     def lookup(self, text: str, kinds: Iterable[TermKind]) -> Match | None:
         """Recognise ``text`` as a term of one of ``kinds``; None when unrecognised."""
-        key = normalize(text)
-        # A bare number may be a strength without a unit ("aspirin 81"): try without it last.
-        bare = " ".join(_NUMBER.sub(" ", key).split())
-        keys = [key, bare, " ".join(w for w in bare.split() if w not in _ROUTES)]
-        for kind, probe in ((k, p) for p in keys if p for k in kinds):
+        for kind, probe in ((k, p) for p in lookup_keys(text) for k in kinds):
             hit = self.index.get((kind, probe))
             if hit is not None:
                 term_id, via = hit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -12,7 +14,7 @@ RELATIONS: tuple[str, ...] = ("in", "near", "outside")
 
 DERIVED_KINDS: dict[str, dict[str, str]] = {
     "finding": {"code": "enum", "zone": "site"},
-    "state": {"name": "text", "zone": "site"},
+    "state": {"name": "state", "zone": "site"},
 }
 """Fact kinds that only rules produce, with their fields."""
 
@@ -64,6 +66,12 @@ class Vocabulary:
             if spec.source == parent and name in spec.fields:
                 return spec.fields[name]
         return None
+
+
+def fold_text(text: str) -> str:
+    """Text as rules compare it: case, accents and punctuation ignored ("Skin-Pen" = "skin pen")."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
 
 
 _EMPTY = FactSpec(title="", source="", fields={})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.model import Term, TermClass
-from engine.terminology import Terminology, build_terminology, normalize
+from engine.terminology import Terminology, build_terminology, lookup_keys, normalize
 
 CLASSES = [
     TermClass(id="antithrombotic", kind="medication", title="Antithrombotic"),
@@ -246,7 +246,7 @@ def test_first_meaning_wins_when_ambiguous():
         ("Tretinoin 0.05% cream", "tretinoin cream"),  # route words are kept in the key
         ("ELIQUIS", "eliquis"),
         ("atopic-eczema", "atopic eczema"),
-        ("Apixaban 2.5mg tablets", "apixaban"),
+        ("Apixaban 2.5mg tablets", "apixaban tablets"),  # forms are dropped only at lookup
         ("5 mg apixaban", "apixaban"),
         ("\u00c9liquis", "eliquis"),
         ("vitamin B12", "vitamin b12"),
@@ -257,6 +257,14 @@ def test_first_meaning_wins_when_ambiguous():
 )
 def test_normalize(text: str, key: str):
     assert normalize(text) == key
+
+
+def test_lookup_keys_drop_forms_then_routes_last():
+    assert lookup_keys("Hydrocortisone 1% cream tablets") == [
+        "hydrocortisone cream tablets",
+        "hydrocortisone cream",
+        "hydrocortisone",
+    ]
 
 
 @pytest.mark.parametrize(
