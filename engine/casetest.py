@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from engine.case import Case, case_from_document
 from engine.errors import CaseError, Problem, locate
@@ -157,39 +157,99 @@ def _expect(knowledge: Knowledge, doc: Document, raw: Any, bad: Any) -> Expect: 
     )
 
 
-def compare(expect: Expect, result: Assessment) -> list[str]:
+MismatchKind = Literal[
+    "decision",
+    "provisional",
+    "finding_missing",
+    "finding_level",
+    "finding_unexpected",
+    "depth",
+    "missing",
+    "unrecognized",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mismatch:
+    """One way an assessment differs from what a case test expects."""
+
+    kind: MismatchKind
+    subject: str
+    """The code, zone, case path or entry concerned (empty for decision and provisional)."""
+    message: str
+
+
+def mismatches(expect: Expect, result: Assessment) -> list[Mismatch]:
     """Every way the assessment differs from what the test expects (empty: it passes)."""
-    failures: list[str] = []
+    out: list[Mismatch] = []
     if expect.decision is not None and result.decision != expect.decision:
-        failures.append(f"decision: expected {expect.decision}, got {result.decision}")
+        message = f"decision: expected {expect.decision}, got {result.decision}"
+        out.append(Mismatch(kind="decision", subject="", message=message))
     if expect.provisional is not None and result.provisional != expect.provisional:
-        failures.append(f"provisional: expected {expect.provisional}, got {result.provisional}")
+        message = f"provisional: expected {expect.provisional}, got {result.provisional}"
+        out.append(Mismatch(kind="provisional", subject="", message=message))
     got = {f.code: f for f in result.findings}
     for code, level in expect.findings.items():
         finding = got.get(code)
         if finding is None:
-            failures.append(f"finding {code}: expected, not raised")
+            message = f"finding {code}: expected, not raised"
+            out.append(Mismatch(kind="finding_missing", subject=code, message=message))
         elif level is not None and finding.level != level:
-            failures.append(f"finding {code}: expected level {level}, got {finding.level}")
-    failures.extend(
-        f"finding {code}: must not appear, raised by {', '.join(got[code].rules)}"
+            message = f"finding {code}: expected level {level}, got {finding.level}"
+            out.append(Mismatch(kind="finding_level", subject=code, message=message))
+    out.extend(
+        Mismatch(
+            kind="finding_unexpected",
+            subject=code,
+            message=f"finding {code}: must not appear, raised by {', '.join(got[code].rules)}",
+        )
         for code in expect.absent
         if code in got
     )
     verdicts = {d.zone: d.verdict for d in result.depth}
     for zone, verdict in expect.depth.items():
         if verdicts.get(zone) != verdict:
-            failures.append(
-                f"depth {zone}: expected {verdict}, got {verdicts.get(zone, 'not planned')}"
-            )
+            message = f"depth {zone}: expected {verdict}, got {verdicts.get(zone, 'not planned')}"
+            out.append(Mismatch(kind="depth", subject=zone, message=message))
     missing = {m.field for m in result.missing}
-    failures.extend(
-        f"missing {path}: expected to be asked" for path in expect.missing if path not in missing
+    out.extend(
+        Mismatch(kind="missing", subject=path, message=f"missing {path}: expected to be asked")
+        for path in expect.missing
+        if path not in missing
     )
     entries = {u.entry for u in result.unrecognized}
-    failures.extend(
-        f"unrecognized '{entry}': expected to be listed"
+    out.extend(
+        Mismatch(
+            kind="unrecognized",
+            subject=entry,
+            message=f"unrecognized '{entry}': expected to be listed",
+        )
         for entry in expect.unrecognized
         if entry not in entries
     )
-    return failures
+    return out
+
+
+def compare(expect: Expect, result: Assessment) -> list[str]:
+    """Every way the assessment differs from what the test expects (empty: it passes)."""
+    return [m.message for m in mismatches(expect, result)]
+
+
+def load_case_only(
+    knowledge: Knowledge,
+    path: Path | str,
+    *,
+    today: dt.date | None = None,
+) -> Case:
+    """A case file, or the ``case:`` of a case test without checking its ``expect:``.
+
+    ``needlewise diff`` assesses case tests under two knowledge versions; their expectations may
+    name codes that only one version has, which must not make the case unusable.
+    """
+    doc, problems = load_file(Path(path), str(path))
+    if doc is None or problems:
+        raise CaseError(problems)
+    data = doc.data
+    if isinstance(data, dict) and "case" in data and "expect" in data:
+        return case_from_document(knowledge, doc, data["case"], prefix=("case",), today=today)
+    return case_from_document(knowledge, doc, data, today=today)

@@ -10,9 +10,9 @@ import argparse
 from collections.abc import Callable
 from types import ModuleType
 
-from tui.commands import assess, check, explain, schema
+from tui.commands import assess, check, diff, explain, records, rules, schema, test
 
-COMMANDS: tuple[ModuleType, ...] = (assess, explain, check, schema)
+COMMANDS: tuple[ModuleType, ...] = (assess, explain, check, test, diff, rules, schema, records)
 """Registered subcommands, in help order."""
 
 Runner = Callable[[argparse.Namespace], int]

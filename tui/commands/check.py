@@ -1,4 +1,8 @@
-"""``needlewise check [DIR]``: validate and compile a knowledge directory."""
+"""``needlewise check [DIR]``: validate, lint and compile a knowledge directory.
+
+Every problem is printed at once as ``file:line:col: severity code: message`` with a hint, then a
+summary line. Exit 1 when there are errors (or, with ``--strict``, warnings), 0 otherwise.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,58 @@ import sys
 from pathlib import Path
 
 from engine import KnowledgeError, compile_knowledge, load_knowledge
+from engine.errors import Problem
+from engine.lint import lint_knowledge, sort_key
 from knowledge import DEFAULT_KNOWLEDGE
-from tui.commands.common import EXIT_FAILURES, EXIT_OK, report_problems
+from tui.commands.common import EXIT_FAILURES, EXIT_OK
 
 NAME = "check"
-HELP = "validate a knowledge directory"
+HELP = "validate and lint a knowledge directory (every problem at once)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``check``."""
-    parser.add_argument("knowledge", type=Path, nargs="?", default=DEFAULT_KNOWLEDGE)
+    parser.add_argument(
+        "knowledge",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_KNOWLEDGE,
+        metavar="DIR",
+        help="knowledge directory (default: the bundled one)",
+    )
+    parser.add_argument("--strict", action="store_true", help="warnings fail the check too")
+
+
+def problems_of(root: Path) -> tuple[str, list[Problem]]:
+    """A title for the summary and every problem of the knowledge at ``root``, sorted."""
+    try:
+        knowledge = load_knowledge(root)
+    except KnowledgeError as exc:
+        return str(root), sorted(exc.problems, key=sort_key)
+    problems = list(lint_knowledge(knowledge))
+    try:
+        compile_knowledge(knowledge)
+    except KnowledgeError as exc:  # engine limits the compiled ruleset would exceed
+        problems.extend(exc.problems)
+    title = (
+        f"{knowledge.name} {knowledge.version}: {len(knowledge.rules)} rules, "
+        f"{len(knowledge.catalogue)} codes, {len(knowledge.sources)} sources"
+    )
+    return title, sorted(problems, key=sort_key)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print every problem; exit 1 on errors."""
-    try:
-        knowledge = load_knowledge(args.knowledge)
-        compile_knowledge(knowledge)
-    except KnowledgeError as exc:
-        report_problems(exc)
+    """Print every problem and a summary; exit 1 on errors (or warnings with --strict)."""
+    title, problems = problems_of(args.knowledge)
+    for problem in problems:
+        sys.stdout.write(problem.format() + "\n")
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    sys.stdout.write(f"{title}; {_count(errors, 'error')}, {_count(warnings, 'warning')}\n")
+    if errors or (args.strict and warnings):
         return EXIT_FAILURES
-    for warning in knowledge.warnings:
-        sys.stdout.write(warning.format() + "\n")
-    sys.stdout.write(
-        f"{knowledge.name} {knowledge.version}: {len(knowledge.rules)} rules, "
-        f"{len(knowledge.catalogue)} codes, {len(knowledge.sources)} sources; "
-        f"0 errors, {len(knowledge.warnings)} warning(s)\n",
-    )
     return EXIT_OK
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
