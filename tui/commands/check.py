@@ -13,8 +13,7 @@ from pathlib import Path
 from engine import KnowledgeError, compile_knowledge, load_knowledge
 from engine.errors import Problem
 from engine.lint import lint_knowledge, sort_key
-from knowledge import DEFAULT_KNOWLEDGE
-from tui.commands.common import EXIT_FAILURES, EXIT_OK
+from tui.commands.common import EXIT_FAILURES, EXIT_OK, add_knowledge_argument
 
 NAME = "check"
 HELP = "validate and lint a knowledge directory (every problem at once)"
@@ -22,14 +21,7 @@ HELP = "validate and lint a knowledge directory (every problem at once)"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``check``."""
-    parser.add_argument(
-        "knowledge",
-        type=Path,
-        nargs="?",
-        default=DEFAULT_KNOWLEDGE,
-        metavar="DIR",
-        help="knowledge directory (default: the bundled one)",
-    )
+    add_knowledge_argument(parser)
     parser.add_argument("--strict", action="store_true", help="warnings fail the check too")
 
 

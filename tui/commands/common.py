@@ -39,6 +39,18 @@ def add_knowledge_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_knowledge_argument(parser: argparse.ArgumentParser) -> None:
+    """An optional positional ``DIR`` (default: the bundled knowledge)."""
+    parser.add_argument(
+        "knowledge",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_KNOWLEDGE,
+        metavar="DIR",
+        help="knowledge directory (default: the bundled one)",
+    )
+
+
 def report_problems(error: InputError) -> None:
     """Every problem on stderr in the house format, then a count."""
     sys.stderr.write(error.format() + "\n")

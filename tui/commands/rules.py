@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from engine import Knowledge, KnowledgeError, load_knowledge
 from engine.explain import rules_for_code
 from engine.logic import CareOut, FindingOut, LimitOut, LogicRule, StateOut
-from knowledge import DEFAULT_KNOWLEDGE
-from tui.commands.common import EXIT_BAD_INPUT, EXIT_OK, report_problems
+from tui.commands.common import EXIT_BAD_INPUT, EXIT_OK, add_knowledge_argument, report_problems
 
 NAME = "rules"
 HELP = "list the rules with what they conclude and their sources (filter by code or text)"
@@ -23,14 +21,7 @@ HELP = "list the rules with what they conclude and their sources (filter by code
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``rules``."""
-    parser.add_argument(
-        "knowledge",
-        type=Path,
-        nargs="?",
-        default=DEFAULT_KNOWLEDGE,
-        metavar="DIR",
-        help="knowledge directory (default: the bundled one)",
-    )
+    add_knowledge_argument(parser)
     parser.add_argument("--code", metavar="CODE", help="only rules that can raise this code")
     parser.add_argument(
         "--search",
