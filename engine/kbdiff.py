@@ -9,16 +9,19 @@ conditions or conclusion changed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from engine.assessment import Assessor
+from engine.case import Case, case_from_data
 from engine.casetest import load_case_only
 from engine.errors import CaseError, Problem
 from engine.knowledge import Knowledge
 from engine.logic import LogicRule, StateOut
+from engine.records import RecordStore
 from engine.result import Assessment, Finding
 from engine.whatif import difference
 
@@ -288,16 +291,53 @@ def diff_knowledge(
 ) -> KnowledgeDiff:
     """Assess every case under both versions and explain what changed."""
     day = today or dt.date.today()  # noqa: DTZ011 - one calendar day for both versions
+    sources = [(str(path), functools.partial(from_file, path=path, day=day)) for path in paths]
+    return diff_cases(old, new, sources)
+
+
+def from_file(knowledge: Knowledge, *, path: Path, day: dt.date) -> Case:
+    """A case file (or a case test's ``case:``) as read by one knowledge version."""
+    return load_case_only(knowledge, path, today=day)
+
+
+CaseSource = tuple[str, Callable[[Knowledge], Case]]
+"""(label, load the case under a knowledge version): a file or a stored consultation."""
+
+
+def stored_sources(store: RecordStore) -> list[CaseSource]:
+    """Every stored, not erased consultation, as decided on its own consultation date."""
+    sources: list[CaseSource] = []
+    for client in store.clients(include_erased=False):
+        for record in store.consultations(client.id):
+            if record.erased or not record.case_data:
+                continue
+            day = dt.date.fromisoformat(record.consultation_date)
+            label = f"consultation {record.id} (client {client.id}, {record.consultation_date})"
+            data = dict(record.case_data)
+
+            def load(
+                knowledge: Knowledge,
+                data: dict[str, Any] = data,
+                day: dt.date = day,
+                label: str = label,
+            ) -> Case:
+                return case_from_data(knowledge, data, file=label, today=day)
+
+            sources.append((label, load))
+    return sources
+
+
+def diff_cases(old: Assessor, new: Assessor, sources: Sequence[CaseSource]) -> KnowledgeDiff:
+    """Assess every case source under both versions and explain what changed."""
     delta = knowledge_delta(old.knowledge, new.knowledge)
     causes = _Causes(old.knowledge, new.knowledge, delta)
     cases: list[CaseDiff] = []
-    for path in paths:
-        file = str(path)
+    for file, load in sources:
         loaded: dict[str, Any] = {}
         problems: dict[str, tuple[Problem, ...]] = {}
         for label, assessor in (("old", old), ("new", new)):
             try:
-                loaded[label] = load_case_only(assessor.knowledge, path, today=day)
+                loaded[label] = load(assessor.knowledge)
             except CaseError as exc:
                 problems[label] = exc.problems
         if len(problems) == 2:  # noqa: PLR2004 - both versions

@@ -180,3 +180,52 @@ def test_default_cases_take_both_versions_once_by_file_name(tmp_path):
         old / "cases" / "b-eczema-cheeks.yaml",
         new / "cases" / "c-new.yaml",
     ]
+
+
+def test_diff_reads_stored_consultations(tmp_path):
+    """--db: stored consultations are assessed under both versions, erased ones skipped."""
+    import shutil  # noqa: PLC0415
+
+    from engine import Assessor, compile_knowledge, load_knowledge  # noqa: PLC0415
+    from engine.case import case_from_data  # noqa: PLC0415
+    from engine.kbdiff import diff_cases, stored_sources  # noqa: PLC0415
+    from engine.records import RecordStore  # noqa: PLC0415
+    from knowledge import DEFAULT_KNOWLEDGE  # noqa: PLC0415
+
+    old_dir = tmp_path / "old"
+    shutil.copytree(DEFAULT_KNOWLEDGE, old_dir)
+    new_dir = tmp_path / "new"
+    shutil.copytree(DEFAULT_KNOWLEDGE, new_dir)
+    policy = new_dir / "policy.yaml"
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace(
+            "{action: refer, decision: REFER_FOR_CLEARANCE}", "{action: refer, decision: DECLINE}"
+        ),
+        encoding="utf-8",
+    )
+    old = Assessor(compile_knowledge(load_knowledge(old_dir)))
+    new = Assessor(compile_knowledge(load_knowledge(new_dir)))
+    data = {
+        "consultation_date": "2026-11-28",
+        "client": {"medications": [{"name": "Eliquis", "status": "current"}]},
+        "plan": {"areas": [{"zone": "cheeks", "depth_mm": 1.0}]},
+    }
+    with RecordStore(tmp_path / "r.sqlite3") as store:
+        kept = store.add_client("A. Client")
+        gone = store.add_client("B. Client")
+        for client in (kept, gone):
+            case = case_from_data(old.knowledge, data)
+            store.save_consultation(
+                client.id,
+                case_data=data,
+                assessment=old.assess(case),
+                knowledge=old.knowledge,
+                practitioner="J. Doe RN",
+            )
+        store.erase_client(gone.id, by="J. Doe RN", reason="erasure request")
+        sources = stored_sources(store)
+    assert len(sources) == 1
+    result = diff_cases(old, new, sources)
+    assert result.cases[0].decision == ("REFER_FOR_CLEARANCE", "DECLINE")
+    old.close()
+    new.close()

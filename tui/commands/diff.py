@@ -6,19 +6,32 @@ and questions are listed with the rules that caused each change. A case valid un
 only is reported as such. Exit 0 nothing changed; 1 something changed (a reviewer reads it);
 2 unusable input (bad knowledge, no cases, a case invalid under both versions).
 
-Stored consultations (``--db``) are not assessed yet: the records database does not exist.
+With ``--db PATH`` the stored consultations of a records database are assessed too (each on its
+own consultation date, erased ones skipped): the impact of a change on real clients.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import functools
 import glob
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from engine import KnowledgeError
-from engine.kbdiff import CaseDiff, Cause, KnowledgeDelta, default_cases, diff_knowledge
+from engine.kbdiff import (
+    CaseDiff,
+    CaseSource,
+    Cause,
+    KnowledgeDelta,
+    default_cases,
+    diff_cases,
+    from_file,
+    stored_sources,
+)
+from engine.records import RecordError, RecordStore
 from tui.commands.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILURES,
@@ -47,6 +60,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="GLOB",
         help="case files to assess (default: NEW_DIR/cases/*.yaml plus OLD_DIR's)",
     )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="also assess the consultations stored in this records database",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,12 +80,26 @@ def run(args: argparse.Namespace) -> int:
         paths = [Path(p) for p in sorted(glob.glob(args.cases, recursive=True))]  # noqa: PTH207 - a user's glob may be absolute
     else:
         paths = default_cases(args.old, args.new)
-    if not paths:
+    sources: list[CaseSource] = [
+        (str(path), functools.partial(from_file, path=path, day=dt.date.today()))  # noqa: DTZ011
+        for path in paths
+    ]
+    if args.db is not None:
+        if not args.db.is_file():
+            sys.stderr.write(f"needlewise diff: no records database at {args.db}\n")
+            return EXIT_BAD_INPUT
+        try:
+            with RecordStore(args.db) as store:
+                sources.extend(stored_sources(store))
+        except RecordError as exc:
+            sys.stderr.write(f"needlewise diff: {exc}\n")
+            return EXIT_BAD_INPUT
+    if not sources:
         where = args.cases or f"{args.new / 'cases'} or {args.old / 'cases'}"
         sys.stderr.write(f"needlewise diff: no case files in {where}\n")
         return EXIT_BAD_INPUT
     try:
-        result = diff_knowledge(old, new, paths)
+        result = diff_cases(old, new, sources)
     finally:
         old.close()
         new.close()
