@@ -83,7 +83,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/dev.in $(VENDORED_FILES) | 
 	@touch $@
 
 run: $(STAMP)
-	@$(BIN)/needlewise assess examples/clean-client.yaml
+	@$(BIN)/needlewise --db $(or $(DB),.needlewise/records.sqlite3)
 
 test: lint typecheck pytest
 

@@ -1,0 +1,464 @@
+"""The consultation: the intake form on the left, the live assessment on the right.
+
+Every change re-assesses in a worker (``@work(thread=True, exclusive=True)``); the result comes
+back as an ``AssessmentFinished`` message and is handed down to the results panel and the form.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.signal import Signal
+from textual.widgets import Footer, Header
+from textual.worker import get_current_worker
+
+from engine.records import ClientRecord
+from engine.whatif import Change, apply_changes
+from tui.messages import (
+    AssessmentFinished,
+    DecisionSelected,
+    DepthSelected,
+    FindingSelected,
+    IntakeChanged,
+    MissingSelected,
+)
+from tui.screens.records_flow import RecordsScreen
+from tui.screens.workspace import Outcome, Workspace, assess_answers, notes_for
+from tui.widgets.fields import AnswerInput, AnswerSelect
+from tui.widgets.intake_form import EntryList, IntakeForm, controls_of
+from tui.widgets.intake_model import FormAnswers, answers_from_data
+from tui.widgets.results import DecisionBanner, FindingsTable, ResultsPanel
+
+if TYPE_CHECKING:
+    from engine.assessment import Trace
+    from engine.result import Assessment
+
+
+class ConsultationScreen(RecordsScreen):
+    """Plan a treatment: answer the intake, see every flag as you type."""
+
+    CSS_PATH = "../styles/consultation.tcss"
+    AUTO_FOCUS = "#form AnswerInput, #form AnswerSelect"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="consultation.save",
+            tooltip="Save this consultation to the client's record",
+        ),
+        Binding(
+            "ctrl+o",
+            "export",
+            "Export",
+            id="consultation.export",
+            tooltip="Export the practitioner summary and the client handout",
+        ),
+        Binding(
+            "ctrl+n",
+            "new",
+            "New",
+            id="consultation.new",
+            tooltip="Start a new, empty consultation",
+            show=False,
+        ),
+        Binding(
+            "f5",
+            "explain_decision",
+            "Why?",
+            id="consultation.explain",
+            tooltip="Explain how the decision was reached",
+        ),
+        Binding(
+            "f6",
+            "why_not",
+            "Why not",
+            id="consultation.why_not",
+            tooltip="Ask why a finding code was not raised",
+        ),
+        Binding(
+            "f7",
+            "suggest",
+            "Suggest",
+            id="consultation.suggest",
+            tooltip="Verified plan changes that remove or lower findings",
+        ),
+        Binding(
+            "f8",
+            "why_asked",
+            "Asked",
+            id="consultation.why_asked",
+            tooltip="Why the focused question is asked",
+        ),
+        Binding(
+            "f9",
+            "switch_pane",
+            "Pane",
+            id="consultation.switch_pane",
+            tooltip="Move focus between the form and the results",
+        ),
+        Binding(
+            "ctrl+l",
+            "zoom",
+            "Zoom",
+            id="consultation.zoom",
+            tooltip="Show only the focused pane (form or results); again for both",
+        ),
+        Binding(
+            "ctrl+t",
+            "add_entry",
+            "Add entry",
+            id="consultation.add_entry",
+            tooltip="Add an entry to the focused list (medications, areas...)",
+            show=False,
+        ),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        answers: FormAnswers | None = None,
+        client: ClientRecord | None = None,
+        corrects: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.client = client
+        """The client this consultation is for (None until chosen, at the latest on save)."""
+        self.corrects = corrects
+        """The saved consultation this one corrects (a reopened one), if any."""
+        self.initial = answers or FormAnswers(consultation_date=workspace.date())
+        self.generation = 0
+        self.outcome: Outcome | None = None
+        """The last outcome shown (its trace is the last valid assessment)."""
+        self.outcome_generation = -1
+        self._requested: FormAnswers | None = None
+        self.last_trace: Trace | None = None
+        self.saved_generation: int | None = None
+        self._started = 0.0
+        self.latencies: list[float] = []
+        """Change -> results painted on screen, in ms (bench/tui.py reads it)."""
+        self.painted_at: list[float] = []
+        """``time.perf_counter()`` when each assessment's results were painted."""
+
+    # --- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        """Header, decision banner, form | results, footer."""
+        setup = self.workspace.setup
+        assert setup is not None  # noqa: S101 - the app opens this screen once knowledge loaded
+        yield Header()
+        yield DecisionBanner("Assessing…", id="banner", markup=False)
+        with Horizontal(id="panes"):
+            yield IntakeForm(setup, self.initial, id="form")
+            yield ResultsPanel(id="results")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Title, then the first assessment; re-assess whenever the knowledge reloads."""
+        self._set_title()
+        signal: Signal[None] | None = getattr(self.app, "knowledge_signal", None)
+        if signal is not None:
+            signal.subscribe(self, self.knowledge_changed)
+        self.call_after_refresh(self.reassess)
+
+    def _set_title(self) -> None:
+        who = getattr(self.client, "name", None) or "no client chosen"
+        self.title = "needlewise · consultation"
+        k = self.workspace.knowledge
+        kn = f" · knowledge {k.name} {k.version}" if k is not None else ""
+        extra = f" · corrects #{self.corrects}" if self.corrects else ""
+        if self.saved_id:
+            extra += f" · saved #{self.saved_id}"
+        self.sub_title = f"{who}{extra}{kn}"
+
+    @property
+    def form(self) -> IntakeForm:
+        """The intake form."""
+        return self.query_one(IntakeForm)
+
+    @property
+    def results(self) -> ResultsPanel:
+        """The results panel."""
+        return self.query_one(ResultsPanel)
+
+    @property
+    def assessment(self) -> Assessment | None:
+        """The last valid assessment shown."""
+        return self.last_trace.assessment if self.last_trace is not None else None
+
+    # --- assessing ------------------------------------------------------------------------
+    def reassess(self) -> None:
+        """Assess the answers as they stand now."""
+        answers = self.form.answers()
+        self.form._posted = answers  # noqa: SLF001 - the form need not announce them again
+        self.request_assessment(answers)
+
+    @on(IntakeChanged)
+    def _on_intake(self, event: IntakeChanged) -> None:
+        event.stop()
+        self.request_assessment(event.answers)
+
+    def request_assessment(self, answers: FormAnswers, *, force: bool = False) -> None:
+        """Start an assessment of ``answers`` (a newer one supersedes it).
+
+        The same answers are not assessed twice unless ``force`` (a knowledge reload).
+        """
+        if answers == self._requested and not force:
+            return
+        self._requested = answers
+        self.generation += 1
+        self._started = time.perf_counter()
+        self._assess(self.generation, answers)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="assess")
+    def _assess(self, generation: int, answers: FormAnswers) -> None:
+        assessor, setup = self.workspace.assessor, self.workspace.setup
+        if assessor is None or setup is None:
+            return
+        outcome = assess_answers(assessor, setup, answers)
+        if not get_current_worker().is_cancelled:
+            self.post_message(AssessmentFinished(generation, outcome))
+
+    @on(AssessmentFinished)
+    def _on_assessed(self, event: AssessmentFinished) -> None:
+        event.stop()
+        if event.generation != self.generation:
+            return  # a newer change is being assessed
+        outcome = event.outcome
+        self.outcome = outcome
+        self.outcome_generation = event.generation
+        self.form.built = outcome.built
+        if outcome.trace is not None:
+            self.last_trace = outcome.trace
+        banner = self.query_one(DecisionBanner)
+        banner.show(
+            outcome.trace.assessment if outcome.trace is not None else None,
+            problems=len(outcome.problems),
+            error=outcome.error,
+            stale=bool(outcome.problems),
+        )
+        self.results.show(outcome.trace.assessment if outcome.trace else None, outcome.problems)
+        self.form.annotate(notes_for(outcome))
+        self.call_after_refresh(self._painted, self._started)
+
+    def _painted(self, started: float) -> None:
+        """The results of a change are on screen: record when, and how long that took."""
+        now = time.perf_counter()
+        self.painted_at.append(now)
+        self.latencies.append((now - started) * 1000)
+
+    # --- results -> explanations ------------------------------------------------------
+    @on(FindingSelected)
+    def _on_finding(self, event: FindingSelected) -> None:
+        event.stop()
+        self.explain(("finding", event.code))
+
+    @on(DepthSelected)
+    def _on_depth(self, event: DepthSelected) -> None:
+        event.stop()
+        self.explain(("depth", event.zone))
+
+    @on(DecisionSelected)
+    def _on_decision(self, event: DecisionSelected) -> None:
+        event.stop()
+        self.explain(("decision", ""))
+
+    @on(MissingSelected)
+    def _on_missing(self, event: MissingSelected) -> None:
+        event.stop()
+        if not self.form.focus_path(event.field):
+            self.notify(
+                f"No question in the form for {event.field}", severity="warning", markup=False
+            )
+
+    def explain(self, target: tuple[str, str]) -> None:
+        """Open the explanation of a finding, a depth verdict or the decision."""
+        if self.last_trace is None:
+            self.notify("Nothing assessed yet", severity="warning", markup=False)
+            return
+        from tui.screens.explanation import ExplanationScreen  # noqa: PLC0415 - cycle
+
+        self.app.push_screen(
+            ExplanationScreen(self.workspace, self.last_trace, target),
+            callback=self.apply_edit,
+        )
+
+    def action_explain_decision(self) -> None:
+        """Explain the decision."""
+        self.explain(("decision", ""))
+
+    def action_why_not(self, code: str = "") -> None:
+        """WHY NOT for a code (asks which when none is given)."""
+        if self.last_trace is None:
+            self.notify("Nothing assessed yet", severity="warning", markup=False)
+            return
+        from tui.screens.why_not import WhyNotScreen  # noqa: PLC0415
+
+        self.app.push_screen(WhyNotScreen(self.workspace, self.last_trace, code))
+
+    def action_suggest(self, code: str = "") -> None:
+        """Verified suggestions for the findings (or one code)."""
+        if self.last_trace is None:
+            self.notify("Nothing assessed yet", severity="warning", markup=False)
+            return
+        from tui.screens.suggestions import SuggestionsScreen  # noqa: PLC0415
+
+        codes = (code,) if code else ()
+        self.app.push_screen(
+            SuggestionsScreen(self.workspace, self.last_trace, codes), callback=self.apply_edit
+        )
+
+    def focused_path(self) -> str:
+        """The case path of the focused question ('' when no question is focused)."""
+        focused = self.focused
+        if isinstance(focused, (AnswerInput, AnswerSelect)):
+            if focused.source == "consultation":
+                return ""
+            if focused.row is None:
+                return focused.question.path
+            return f"{focused.source}.{focused.question.name}"
+        lst = self.form.list_of(focused)
+        return lst.section.source if lst is not None else ""
+
+    def action_why_asked(self, path: str = "") -> None:
+        """WHY ASKED for the focused question (or a case path)."""
+        path = path or self.focused_path()
+        if not path or self.last_trace is None:
+            self.notify(
+                "Focus a question first (Tab into the form)", severity="warning", markup=False
+            )
+            return
+        from tui.screens.why_asked import WhyAskedScreen  # noqa: PLC0415
+
+        self.app.push_screen(WhyAskedScreen(self.workspace, self.last_trace.assessment, path))
+
+    def action_switch_pane(self) -> None:
+        """Focus the results when in the form, and the form when in the results."""
+        focused = self.focused
+        if focused is not None and self.results in focused.ancestors_with_self:
+            first = next((c for c in controls_of(self.form) if c.display), None)
+            if first is not None:
+                first.focus()
+            return
+        self.query_one(FindingsTable).focus()
+
+    def action_zoom(self) -> None:
+        """Give the whole width to the focused pane (or back to both)."""
+        if self.has_class("-zoom-form") or self.has_class("-zoom-results"):
+            self.remove_class("-zoom-form", "-zoom-results")
+            return
+        focused = self.focused
+        in_results = focused is not None and self.results in focused.ancestors_with_self
+        self.add_class("-zoom-results" if in_results else "-zoom-form")
+
+    async def action_add_entry(self) -> None:
+        """Add an entry to the list holding the focus."""
+        lst = self.form.list_of(self.focused)
+        if lst is None:
+            self.notify("Focus a list (conditions, medications, areas...) first", markup=False)
+            return
+        await self.form.add_row(lst.section.source)
+
+    # --- edits coming back from explanation screens -------------------------------------
+    async def apply_edit(self, edit: object) -> None:
+        """Apply a suggestion's changes, a clearance or an override, then re-assess."""
+        from tui.messages import AddRecord, ApplyChanges  # noqa: PLC0415
+
+        if isinstance(edit, ApplyChanges):
+            await self.apply_changes(edit.changes, edit.label)
+        elif isinstance(edit, AddRecord):
+            answers = self.form.answers()
+            record = dict(edit.record)
+            if edit.kind == "clearance":
+                answers = replace(answers, clearances=(*answers.clearances, record))
+            else:
+                answers = replace(answers, overrides=(*answers.overrides, record))
+            self.form.clearances, self.form.overrides = answers.clearances, answers.overrides
+            self.request_assessment(answers)
+            self.notify(f"{edit.kind.capitalize()} of {record.get('code')} recorded", markup=False)
+
+    async def apply_changes(self, changes: tuple[Change, ...], label: str = "") -> None:
+        """Change the plan as a suggestion says, reload the form and re-assess."""
+        knowledge, setup = self.workspace.knowledge, self.workspace.setup
+        if knowledge is None or setup is None:
+            return
+        current = self.form.answers()
+        from tui.widgets.intake_model import build_case_data  # noqa: PLC0415
+
+        data = apply_changes(
+            knowledge, dict(build_case_data(setup.sections, current).data), changes
+        )
+        await self.load_answers(
+            answers_from_data(setup.sections, data, today=self.workspace.date())
+        )
+        self.notify(f"Applied: {label or '; '.join(str(c) for c in changes)}", markup=False)
+
+    async def load_answers(self, answers: FormAnswers) -> None:
+        """Replace the form's answers (a reopened consultation, an applied suggestion)."""
+        form = self.form
+        form.initial = answers
+        form.clearances, form.overrides = answers.clearances, answers.overrides
+        form._serial = 1 + max((s for a in answers.lists.values() for s, _ in a.rows), default=-1)  # noqa: SLF001
+        await form.recompose()
+        self.request_assessment(form.answers(), force=True)  # new widgets: notes to redraw
+
+    async def knowledge_changed(self, _: None = None) -> None:
+        """The knowledge was reloaded: rebuild the form if its questions changed; re-assess."""
+        setup = self.workspace.setup
+        if setup is None:
+            return
+        answers = self.form.answers()
+        if setup.signature != self.form.setup.signature:
+            self.form.setup = setup
+            await self.load_answers(answers)
+        else:
+            self.request_assessment(answers, force=True)
+        self._set_title()
+
+    # --- records (save and export live in RecordsScreen) --------------------------------
+    def current_outcome(self) -> Outcome | None:
+        """The outcome of the answers as they are now (None while one is being assessed)."""
+        if self.outcome is None or self.outcome_generation != self.generation:
+            return None
+        return self.outcome
+
+    def refresh_title(self) -> None:
+        """Show the client and the record state in the title."""
+        self._set_title()
+
+    async def action_new(self) -> None:
+        """Start a new, empty consultation (choose the client again on save)."""
+        self.client, self.corrects, self.saved_id = None, None, None
+        self.last_trace = None
+        await self.load_answers(FormAnswers(consultation_date=self.workspace.date()))
+        self._set_title()
+        self.notify("New consultation", markup=False)
+
+    async def open_consultation(
+        self,
+        answers: FormAnswers,
+        *,
+        client: ClientRecord | None,
+        corrects: int | None,
+    ) -> None:
+        """Show a consultation (reopened or new) for a client."""
+        self.client, self.corrects, self.saved_id = client, corrects, None
+        self.last_trace = None
+        await self.load_answers(answers)
+        self._set_title()
+
+    def focus_entry_list(self, source: str) -> EntryList | None:
+        """Focus the status of a list question (palette: 'Go to medications')."""
+        found = [lst for lst in self.form.query(EntryList) if lst.section.source == source]
+        if not found:
+            return None
+        found[0].status_select.focus()
+        found[0].scroll_visible()
+        return found[0]

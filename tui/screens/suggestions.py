@@ -1,0 +1,140 @@
+"""SUGGEST: verified plan changes that remove or lower findings, with their what-if difference.
+
+Each suggestion was re-assessed before it is offered; the highlighted one's difference is shown
+beside the list, and Enter (or a) applies it to the plan.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, LoadingIndicator, OptionList, Static
+from textual.widgets.option_list import Option
+
+from engine.assessment import Trace
+from engine.errors import EngineError
+from engine.suggest import Suggestion, suggest
+from tui.explain_render import render_difference
+from tui.messages import ApplyChanges, SuggestionsReady
+from tui.screens.workspace import Workspace
+
+
+def suggestion_details(suggestion: Suggestion) -> str:
+    """What a suggestion changes and what that does (the what-if difference)."""
+    lines = [f"{suggestion.code}: {suggestion.text}", ""]
+    if suggestion.changes:
+        lines.append("changes: " + "; ".join(str(c) for c in suggestion.changes))
+    else:
+        lines.append("nothing in the plan changes: the date does")
+    lines.extend(["", "what if (verified by re-assessing):"])
+    lines.extend(f"  {line}" for line in render_difference(suggestion.effect))
+    return "\n".join(lines)
+
+
+class SuggestionsScreen(Screen[object]):
+    """Verified suggestions; Enter applies the highlighted one."""
+
+    CSS_PATH = "../styles/suggestions.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape", "back", "Back", id="suggest.back", tooltip="Back without changing the plan"
+        ),
+        Binding(
+            "a",
+            "apply",
+            "Apply",
+            id="suggest.apply",
+            tooltip="Apply the highlighted suggestion to the plan",
+        ),
+    ]
+
+    def __init__(self, workspace: Workspace, trace: Trace, codes: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.trace = trace
+        self.codes = codes
+        self.suggestions: tuple[Suggestion, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        """List | difference."""
+        yield Header()
+        with Horizontal(id="suggest-body"):
+            yield LoadingIndicator(id="suggest-loading")
+            yield OptionList(id="suggestions", markup=False)
+            with VerticalScroll(id="suggest-detail-box"):
+                yield Static("", id="suggest-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Compute in a worker (each suggestion is verified by re-assessing)."""
+        self.title = "needlewise · suggestions"
+        self.sub_title = ", ".join(self.codes) or "all findings"
+        self.query_one("#suggestions").display = False
+        self._suggest()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="suggest")
+    def _suggest(self) -> None:
+        assessor = self.workspace.assessor
+        if assessor is None:
+            return
+        try:
+            found = suggest(assessor, self.trace.case, self.codes or None)
+        except (EngineError, ValueError) as exc:
+            self.post_message(SuggestionsReady((), error=str(exc)))
+            return
+        self.post_message(SuggestionsReady(found))
+
+    @on(SuggestionsReady)
+    def _ready(self, event: SuggestionsReady) -> None:
+        self.suggestions = event.suggestions
+        self.query_one("#suggest-loading").display = False
+        options = self.query_one("#suggestions", OptionList)
+        options.display = True
+        options.clear_options()
+        detail = self.query_one("#suggest-detail", Static)
+        if event.error:
+            detail.update(f"✖ {event.error}")
+            return
+        if not event.suggestions:
+            detail.update("No plan change removes or lowers these findings.")
+            return
+        options.add_options(
+            [Option(f"{s.code}: {s.text}", id=str(i)) for i, s in enumerate(event.suggestions)]
+        )
+        options.highlighted = 0
+        options.focus()
+
+    @on(OptionList.OptionHighlighted, "#suggestions")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id is not None:
+            suggestion = self.suggestions[int(event.option.id)]
+            self.query_one("#suggest-detail", Static).update(suggestion_details(suggestion))
+
+    @on(OptionList.OptionSelected, "#suggestions")
+    def _selected(self, _event: OptionList.OptionSelected) -> None:
+        self.action_apply()
+
+    def action_apply(self) -> None:
+        """Apply the highlighted suggestion."""
+        options = self.query_one("#suggestions", OptionList)
+        index = options.highlighted
+        if index is None or not self.suggestions:
+            return
+        suggestion = self.suggestions[index]
+        if not suggestion.changes:
+            self.notify(
+                f"Nothing to change in the plan: book on or after {suggestion.wait_until}",
+                timeout=6,
+                markup=False,
+            )
+            return
+        self.dismiss(ApplyChanges(changes=suggestion.changes, label=suggestion.text))
+
+    def action_back(self) -> None:
+        """Back without changes."""
+        self.dismiss(None)
