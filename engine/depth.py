@@ -53,13 +53,25 @@ def combine(hits: Sequence[LimitHit]) -> Limits:
         or (hard is not None and h.out.hard_mm == hard)
     )
     recommended = None
-    for hit in numbered:
+    # The most specific row decides the recommended range (an indication-specific row before a
+    # zone-wide one, a row for fewer zones before one for many), whatever the file order.
+    for hit in sorted(numbered, key=_specificity):
         if hit.out.recommended_mm is not None:
             low, high = hit.out.recommended_mm
             cap = soft if soft is not None else high
             recommended = (min(low, cap), min(high, cap))
             break
     return Limits(soft=soft, hard=hard, binding=binding, recommended=recommended, do_not_treat=dnt)
+
+
+def _specificity(hit: LimitHit) -> tuple[int, int]:
+    area = next((p for p in hit.rule.patterns if p.alias == hit.out.area_alias), None)
+    tests = area.tests if area is not None else ()
+    indication = any(t.field == "indication" for t in tests)
+    zones = next(
+        (len(t.value) for t in tests if t.field == "zone" and isinstance(t.value, tuple)), 99
+    )
+    return (0 if indication else 1, zones)
 
 
 def judge(planned: float | None, limits: Limits) -> str:

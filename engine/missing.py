@@ -71,6 +71,15 @@ def missing_answers(
         if verdict.verdict == "unknown":
             path = depth_paths.get(verdict.zone) or "plan.areas"
             could.setdefault(str(path), set()).update({codes.exceeds_hard, codes.above_soft})
+    areas = [f for f in (*facts.facts, *facts.phantoms) if f.kind == "area"]
+    if not areas:
+        # No zone planned yet: every zone-specific finding and depth verdict is still open.
+        do_not_treat = {
+            r.do_not_treat for r in knowledge.depth.limits if r.do_not_treat is not None
+        }
+        could.setdefault("plan.areas", set()).update(
+            {codes.exceeds_hard, codes.above_soft, *do_not_treat},
+        )
     unrecognized = {u.field: u.entry for u in facts.unrecognized}
     out: list[MissingAnswer] = []
     for path, raised in could.items():
