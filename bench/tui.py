@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from knowledge import DEFAULT_KNOWLEDGE  # noqa: E402
 from tui.app import make_app  # noqa: E402
 from tui.screens.consultation import ConsultationScreen  # noqa: E402
-from tui.widgets.intake_model import answers_from_data  # noqa: E402
+from tui.widgets.answers import answers_from_data  # noqa: E402
 
 TODAY = dt.date(2026, 11, 28)
 START_TARGET_S = 1.5

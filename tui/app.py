@@ -14,10 +14,11 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
 
 from engine.assessment import Assessor
 from engine.compile import compile_knowledge
@@ -25,12 +26,13 @@ from engine.errors import EngineError, KnowledgeError
 from engine.knowledge import load_knowledge
 from engine.records import ClientRecord
 from knowledge import DEFAULT_KNOWLEDGE
-from tui.keymap import find_keymap, load_keymap
+from tui.keymap import find_keymap, key, load_keymap
 from tui.messages import KnowledgeFailed, KnowledgeLoaded
 from tui.screens.commands import NeedlewiseCommands
 from tui.screens.workspace import Workspace, knowledge_stamp
+from tui.widgets.answers import FormAnswers
 from tui.widgets.fields import Helpable
-from tui.widgets.intake_model import FormAnswers, build_setup
+from tui.widgets.intake_model import build_setup
 
 POLL_SECONDS = 1.0
 """How often the knowledge directory's files are checked for changes."""
@@ -46,43 +48,14 @@ class ExpertApp(App[None]):
     SUB_TITLE = "decision support, not diagnosis"
     COMMANDS: ClassVar = App.COMMANDS | {NeedlewiseCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "f1",
-            "help",
-            "Help",
-            id="app.help",
-            tooltip="Help for the focused question and the keys",
+        key("f1", "help", "Help", "app.help", "Help for the focused question and the keys"),
+        key("f2", "mode('consultation')", "Consult", "app.consultation", "Intake and assessment"),
+        key("f3", "mode('clients')", "Clients", "app.clients", "Clients and their consultations"),
+        key("f4", "mode('knowledge')", "Knowledge", "app.knowledge", "Rules, codes and sources"),
+        key(
+            "ctrl+r", "reload_knowledge", "Reload", "app.reload", "Reload the knowledge", show=False
         ),
-        Binding(
-            "f2",
-            "mode('consultation')",
-            "Consult",
-            id="app.consultation",
-            tooltip="The consultation: intake form and live assessment",
-        ),
-        Binding(
-            "f3",
-            "mode('clients')",
-            "Clients",
-            id="app.clients",
-            tooltip="Clients, their consultations, reopen and save",
-        ),
-        Binding(
-            "f4",
-            "mode('knowledge')",
-            "Knowledge",
-            id="app.knowledge",
-            tooltip="Browse the rules, finding codes and sources",
-        ),
-        Binding(
-            "ctrl+r",
-            "reload_knowledge",
-            "Reload",
-            id="app.reload",
-            tooltip="Reload the knowledge now (it also reloads on change)",
-            show=False,
-        ),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit needlewise", priority=True),
+        key("ctrl+q", "quit", "Quit", "app.quit", "Quit needlewise", priority=True),
     ]
 
     def __init__(
@@ -225,6 +198,19 @@ class ExpertApp(App[None]):
         if text:
             self.call_from_thread(self.notify, text, timeout=6)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A load that failed unexpectedly (not with problems) is reported; polling goes on."""
+        worker = event.worker
+        if worker.group == "knowledge" and event.state is WorkerState.ERROR:
+            self._loading = False
+            self.notify(
+                f"{type(worker.error).__name__}: {worker.error}",
+                title="The knowledge could not be loaded",
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
+
     def _install_modes(self) -> None:
         from tui.screens.clients import ClientsScreen  # noqa: PLC0415 - after knowledge
         from tui.screens.consultation import ConsultationScreen  # noqa: PLC0415
@@ -249,7 +235,7 @@ class ExpertApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        focused = self.focused
+        focused: object = self.focused
         topic = focused.help_text if isinstance(focused, Helpable) else ""
         self.push_screen(HelpScreen(topic))
 

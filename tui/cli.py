@@ -6,6 +6,7 @@ Exit codes (DESIGN.md section 2): 0 done; 1 ran and found failures; 2 unusable i
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,17 +63,23 @@ def run_app(args: argparse.Namespace) -> int:
     from tui.app import make_app  # noqa: PLC0415 - lazy, see the module docstring
 
     db_path = args.app_db
+    scratch = None
     if args.app_demo:
         from tui.demo import demo_db_path  # noqa: PLC0415
 
         db_path = demo_db_path(db_path)
+        scratch = None if args.app_db else db_path.parent  # ours: removed on exit
     app = make_app(
         args.app_knowledge or DEFAULT_KNOWLEDGE,
         db_path,
         keymap_path=args.app_keymap,
         demo=args.app_demo,
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return int(app.return_code or 0)
 
 

@@ -3,7 +3,7 @@
 Looked up in order: an explicit path (``--keymap``), ``$NEEDLEWISE_KEYMAP``, then
 ``$XDG_CONFIG_HOME/needlewise/keymap.toml`` or ``keymap.json`` (``~/.config`` by default).
 Either a flat table (``"consultation.save" = "ctrl+s,f10"``) or one under ``[keymap]``.
-Binding ids are listed in docs/tui-keys.md.
+Binding ids are listed in docs/tui-keys.md. ``key()`` builds the app's bindings with their ids.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from textual.binding import Binding
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +71,23 @@ def load_keymap(path: Path | None) -> UserKeymap:
     return UserKeymap(keys=keys, path=path, problems=tuple(problems))
 
 
-def unknown_ids(keymap: UserKeymap, known: set[str]) -> list[str]:
-    """Binding ids in the keymap that no binding has (likely typos)."""
-    return sorted(set(keymap.keys) - known)
+def key(
+    keys: str,
+    action: str,
+    description: str,
+    binding_id: str,
+    tooltip: str,
+    *,
+    show: bool = True,
+    priority: bool = False,
+) -> Binding:
+    """A Binding with the id (for the keymap) and the tooltip every binding here has."""
+    return Binding(
+        keys,
+        action,
+        description,
+        show=show,
+        priority=priority,
+        id=binding_id,
+        tooltip=tooltip,
+    )

@@ -18,7 +18,8 @@ from engine.explain import How, WhyAsked, WhyNot
 from engine.suggest import Suggestion
 from engine.whatif import Change
 from tui.screens.workspace import Outcome
-from tui.widgets.intake_model import FormAnswers, FormSetup
+from tui.widgets.answers import FormAnswers
+from tui.widgets.intake_model import FormSetup
 
 
 @dataclass
@@ -150,3 +151,12 @@ class AddRecord:
     """``clearance`` or ``override``."""
     record: Mapping[str, str]
     """``{code, by, date, note}`` or ``{code, by, reason}`` (the case file's shape)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveRecord:
+    """Take back a clearance or an override of a finding."""
+
+    kind: str
+    """``clearance`` or ``override``."""
+    code: str

@@ -10,7 +10,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tui.screens.consultation import ConsultationScreen
-from tui.widgets.intake_model import answers_from_data
+from tui.widgets.answers import answers_from_data
 
 TODAY = dt.date(2026, 11, 28)
 """Every test consults on this date (day windows and screenshots stay fixed)."""

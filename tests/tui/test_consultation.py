@@ -6,9 +6,10 @@ from textual.widgets import DataTable
 
 from tests.tui.helpers import case, codes, load_case, ready, settle
 from tui.app import ExpertApp
+from tui.screens import consultation
 from tui.widgets.choice import Choice
-from tui.widgets.fields import AnswerInput, AnswerSelect
-from tui.widgets.intake_form import EntryList, QuestionField
+from tui.widgets.entries import EntryList
+from tui.widgets.fields import AnswerInput, AnswerSelect, QuestionField
 from tui.widgets.results import DecisionBanner, FindingsTable, MissingList
 
 
@@ -184,3 +185,18 @@ async def test_add_and_remove_rows(app: ExpertApp):
         await pilot.click(row.query_one(".remove-row"))
         await settle(pilot)
         assert len(areas.rows()) == 2
+
+
+async def test_an_engine_failure_is_shown_not_swallowed(app: ExpertApp, monkeypatch):
+    def broken(*_args, **_kwargs):
+        msg = "simulated defect"
+        raise RuntimeError(msg)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        monkeypatch.setattr(consultation, "assess_answers", broken)
+        screen.query_one("#q-client-pregnant", AnswerSelect).focus()
+        await pilot.press("y")
+        await settle(pilot)
+        assert "simulated defect" in banner(app)
+        assert "ENGINE ERROR" in banner(app)

@@ -153,6 +153,14 @@ async def test_record_a_clearance_for_a_relative_finding(app: ExpertApp):
         assert screen.outcome.built.data["clearances"][0]["note"] == "INR stable"
         records = str(screen.query_one("#records", Static).render())
         assert "cleared by Dr A. Smith (GP)" in records
+        # the same key on a cleared finding takes the clearance back
+        screen.explain(("finding", "ANTICOAG_ANTIPLATELET"))
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ConsultationScreen)
+        assert screen.assessment.decision == "REFER_FOR_CLEARANCE"
+        assert "clearances" not in screen.outcome.built.data
 
 
 async def test_record_an_override_with_its_reason(app: ExpertApp):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.errors import EngineError
+from tui.keymap import key
 from tui.messages import RecordsLoaded
 from tui.screens.workspace import Workspace
 
@@ -21,17 +23,9 @@ class ClientPickerScreen(ModalScreen[Any]):
     """Type to search; Enter on a client picks it; ctrl+n adds the typed name as a new client."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="picker.cancel", tooltip="Close without choosing"),
-        Binding(
-            "ctrl+n",
-            "add",
-            "New client",
-            id="picker.add",
-            tooltip="Add the typed name as a new client",
-        ),
-        Binding(
-            "down", "to_list", "List", show=False, id="picker.list", tooltip="Move to the list"
-        ),
+        key("escape", "cancel", "Cancel", "picker.cancel", "Close without choosing"),
+        key("ctrl+n", "add", "New client", "picker.add", "Add the typed name as a new client"),
+        key("down", "to_list", "List", "picker.list", "Move to the list", show=False),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -115,14 +109,16 @@ class ClientPickerScreen(ModalScreen[Any]):
             options.focus()
             options.highlighted = options.highlighted or 0
 
-    def action_add(self) -> None:
+    @work(exclusive=True, group="picker-add", exit_on_error=False)
+    async def action_add(self) -> None:
         """Add the typed name as a new client and choose it."""
         name = self.query_one("#search", Input).value.strip()
         if not name:
             self.query_one("#picker-hint", Static).update("✖ Type the new client's name first")
             return
+        store, by = self.workspace.store(), self.workspace.practitioner or ""
         try:
-            client = self.workspace.store().add_client(name, by=self.workspace.practitioner or "")
+            client = await asyncio.to_thread(store.add_client, name, by=by)  # the disk, not the UI
         except EngineError as exc:
             self.query_one("#picker-hint", Static).update(f"✖ {exc}")
             return

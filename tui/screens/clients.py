@@ -6,6 +6,7 @@ that is a new consultation that corrects it.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,17 +14,18 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from engine.errors import EngineError
+from tui.keymap import key
 from tui.messages import ExportFinished, RecordsLoaded
 from tui.screens.prompt import PromptScreen
 from tui.screens.records_flow import default_export_dir, slug, write_reports
 from tui.screens.workspace import Workspace
-from tui.widgets.intake_model import FormAnswers, answers_from_data
+from tui.widgets.answers import FormAnswers, answers_from_data
 from tui.widgets.results import DECISIONS
 
 
@@ -65,41 +67,35 @@ class ClientsScreen(Screen[None]):
 
     CSS_PATH = "../styles/clients.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "ctrl+f",
-            "search",
-            "Search",
-            id="clients.search",
-            tooltip="Search clients by name or reference",
-        ),
-        Binding("ctrl+n", "add_client", "Add client", id="clients.add", tooltip="Add a new client"),
-        Binding(
+        key("ctrl+f", "search", "Search", "clients.search", "Search clients by name or reference"),
+        key("ctrl+n", "add_client", "Add client", "clients.add", "Add a new client"),
+        key(
             "c",
             "consult",
             "Consult",
-            id="clients.consult",
-            tooltip="Start a new consultation for the highlighted client",
+            "clients.consult",
+            "Start a new consultation for the highlighted client",
         ),
-        Binding(
+        key(
             "o",
             "reopen",
             "Reopen",
-            id="clients.reopen",
-            tooltip="Reopen the highlighted consultation (saving it records a correction)",
+            "clients.reopen",
+            "Reopen the highlighted consultation (saving it records a correction)",
         ),
-        Binding(
+        key(
             "x",
             "export",
             "Export",
-            id="clients.export",
-            tooltip="Export the highlighted consultation's reports",
+            "clients.export",
+            "Export the highlighted consultation's reports",
         ),
-        Binding(
+        key(
             "w",
             "explain",
             "Explain",
-            id="clients.explain",
-            tooltip="Re-assess with the knowledge it was decided with and explain the decision",
+            "clients.explain",
+            "Re-assess with the knowledge it was decided with and explain the decision",
         ),
     ]
 
@@ -261,8 +257,9 @@ class ClientsScreen(Screen[None]):
         )
         if not name:
             return
+        store, by = self.workspace.store(), self.workspace.practitioner or ""
         try:
-            client = self.workspace.store().add_client(name, by=self.workspace.practitioner or "")
+            client = await asyncio.to_thread(store.add_client, name, by=by)  # the disk, not the UI
         except EngineError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -345,9 +342,10 @@ class ClientsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="replay")
     def _replay(self, consultation_id: int) -> None:
-        directory = tempfile.mkdtemp(prefix="needlewise-snapshot-")
         try:
-            replayed = self.workspace.store().reassess(consultation_id, directory)
+            # The restored knowledge is needed only while it loads: it lives on in memory.
+            with tempfile.TemporaryDirectory(prefix="needlewise-snapshot-") as directory:
+                replayed = self.workspace.store().reassess(consultation_id, directory)
         except EngineError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

@@ -7,32 +7,27 @@ back as an ``AssessmentFinished`` message and is handed down to the results pane
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.signal import Signal
 from textual.widgets import Footer, Header
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.records import ClientRecord
-from engine.whatif import Change, apply_changes
+from tui.keymap import key
 from tui.messages import (
     AssessmentFinished,
-    DecisionSelected,
-    DepthSelected,
-    FindingSelected,
     IntakeChanged,
-    MissingSelected,
 )
-from tui.screens.records_flow import RecordsScreen
+from tui.screens.explain_flow import ExplainFlow
 from tui.screens.workspace import Outcome, Workspace, assess_answers, notes_for
-from tui.widgets.fields import AnswerInput, AnswerSelect
-from tui.widgets.intake_form import EntryList, IntakeForm, controls_of
-from tui.widgets.intake_model import FormAnswers, answers_from_data
+from tui.widgets.answers import FormAnswers
+from tui.widgets.entries import EntryList
+from tui.widgets.intake_form import IntakeForm, controls_of
 from tui.widgets.results import DecisionBanner, FindingsTable, ResultsPanel
 
 if TYPE_CHECKING:
@@ -40,82 +35,82 @@ if TYPE_CHECKING:
     from engine.result import Assessment
 
 
-class ConsultationScreen(RecordsScreen):
+class ConsultationScreen(ExplainFlow):
     """Plan a treatment: answer the intake, see every flag as you type."""
 
     CSS_PATH = "../styles/consultation.tcss"
     AUTO_FOCUS = "#form AnswerInput, #form AnswerSelect"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
+        key(
             "ctrl+s",
             "save",
             "Save",
-            id="consultation.save",
-            tooltip="Save this consultation to the client's record",
+            "consultation.save",
+            "Save this consultation to the client's record",
         ),
-        Binding(
+        key(
             "ctrl+o",
             "export",
             "Export",
-            id="consultation.export",
-            tooltip="Export the practitioner summary and the client handout",
+            "consultation.export",
+            "Export the practitioner summary and the client handout",
         ),
-        Binding(
+        key(
             "ctrl+n",
             "new",
             "New",
-            id="consultation.new",
-            tooltip="Start a new, empty consultation",
+            "consultation.new",
+            "Start a new, empty consultation",
             show=False,
         ),
-        Binding(
+        key(
             "f5",
             "explain_decision",
             "Why?",
-            id="consultation.explain",
-            tooltip="Explain how the decision was reached",
+            "consultation.explain",
+            "Explain how the decision was reached",
         ),
-        Binding(
+        key(
             "f6",
             "why_not",
             "Why not",
-            id="consultation.why_not",
-            tooltip="Ask why a finding code was not raised",
+            "consultation.why_not",
+            "Ask why a finding code was not raised",
         ),
-        Binding(
+        key(
             "f7",
             "suggest",
             "Suggest",
-            id="consultation.suggest",
-            tooltip="Verified plan changes that remove or lower findings",
+            "consultation.suggest",
+            "Verified plan changes that remove or lower findings",
         ),
-        Binding(
+        key(
             "f8",
             "why_asked",
             "Asked",
-            id="consultation.why_asked",
-            tooltip="Why the focused question is asked",
+            "consultation.why_asked",
+            "Why the focused question is asked",
         ),
-        Binding(
+        key(
             "f9",
             "switch_pane",
             "Pane",
-            id="consultation.switch_pane",
-            tooltip="Move focus between the form and the results",
+            "consultation.switch_pane",
+            "Move focus between the form and the results",
         ),
-        Binding(
+        key(
             "ctrl+l",
             "zoom",
             "Zoom",
-            id="consultation.zoom",
-            tooltip="Show only the focused pane (form or results); again for both",
+            "consultation.zoom",
+            "Show only the focused pane (form or results); again for both",
         ),
-        Binding(
+        key(
             "ctrl+t",
             "add_entry",
             "Add entry",
-            id="consultation.add_entry",
-            tooltip="Add an entry to the focused list (medications, areas...)",
+            "consultation.add_entry",
+            "Add an entry to the focused list (medications, areas...)",
             show=False,
         ),
     ]
@@ -248,96 +243,18 @@ class ConsultationScreen(RecordsScreen):
         self.form.annotate(notes_for(outcome))
         self.call_after_refresh(self._painted, self._started)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An assessment that failed unexpectedly is shown, never swallowed."""
+        worker = event.worker
+        if worker.group == "assess" and event.state is WorkerState.ERROR:
+            error = f"{type(worker.error).__name__}: {worker.error}"
+            self.query_one(DecisionBanner).show(None, error=error)
+
     def _painted(self, started: float) -> None:
         """The results of a change are on screen: record when, and how long that took."""
         now = time.perf_counter()
         self.painted_at.append(now)
         self.latencies.append((now - started) * 1000)
-
-    # --- results -> explanations ------------------------------------------------------
-    @on(FindingSelected)
-    def _on_finding(self, event: FindingSelected) -> None:
-        event.stop()
-        self.explain(("finding", event.code))
-
-    @on(DepthSelected)
-    def _on_depth(self, event: DepthSelected) -> None:
-        event.stop()
-        self.explain(("depth", event.zone))
-
-    @on(DecisionSelected)
-    def _on_decision(self, event: DecisionSelected) -> None:
-        event.stop()
-        self.explain(("decision", ""))
-
-    @on(MissingSelected)
-    def _on_missing(self, event: MissingSelected) -> None:
-        event.stop()
-        if not self.form.focus_path(event.field):
-            self.notify(
-                f"No question in the form for {event.field}", severity="warning", markup=False
-            )
-
-    def explain(self, target: tuple[str, str]) -> None:
-        """Open the explanation of a finding, a depth verdict or the decision."""
-        if self.last_trace is None:
-            self.notify("Nothing assessed yet", severity="warning", markup=False)
-            return
-        from tui.screens.explanation import ExplanationScreen  # noqa: PLC0415 - cycle
-
-        self.app.push_screen(
-            ExplanationScreen(self.workspace, self.last_trace, target),
-            callback=self.apply_edit,
-        )
-
-    def action_explain_decision(self) -> None:
-        """Explain the decision."""
-        self.explain(("decision", ""))
-
-    def action_why_not(self, code: str = "") -> None:
-        """WHY NOT for a code (asks which when none is given)."""
-        if self.last_trace is None:
-            self.notify("Nothing assessed yet", severity="warning", markup=False)
-            return
-        from tui.screens.why_not import WhyNotScreen  # noqa: PLC0415
-
-        self.app.push_screen(WhyNotScreen(self.workspace, self.last_trace, code))
-
-    def action_suggest(self, code: str = "") -> None:
-        """Verified suggestions for the findings (or one code)."""
-        if self.last_trace is None:
-            self.notify("Nothing assessed yet", severity="warning", markup=False)
-            return
-        from tui.screens.suggestions import SuggestionsScreen  # noqa: PLC0415
-
-        codes = (code,) if code else ()
-        self.app.push_screen(
-            SuggestionsScreen(self.workspace, self.last_trace, codes), callback=self.apply_edit
-        )
-
-    def focused_path(self) -> str:
-        """The case path of the focused question ('' when no question is focused)."""
-        focused = self.focused
-        if isinstance(focused, (AnswerInput, AnswerSelect)):
-            if focused.source == "consultation":
-                return ""
-            if focused.row is None:
-                return focused.question.path
-            return f"{focused.source}.{focused.question.name}"
-        lst = self.form.list_of(focused)
-        return lst.section.source if lst is not None else ""
-
-    def action_why_asked(self, path: str = "") -> None:
-        """WHY ASKED for the focused question (or a case path)."""
-        path = path or self.focused_path()
-        if not path or self.last_trace is None:
-            self.notify(
-                "Focus a question first (Tab into the form)", severity="warning", markup=False
-            )
-            return
-        from tui.screens.why_asked import WhyAskedScreen  # noqa: PLC0415
-
-        self.app.push_screen(WhyAskedScreen(self.workspace, self.last_trace.assessment, path))
 
     def action_switch_pane(self) -> None:
         """Focus the results when in the form, and the form when in the results."""
@@ -365,40 +282,6 @@ class ConsultationScreen(RecordsScreen):
             self.notify("Focus a list (conditions, medications, areas...) first", markup=False)
             return
         await self.form.add_row(lst.section.source)
-
-    # --- edits coming back from explanation screens -------------------------------------
-    async def apply_edit(self, edit: object) -> None:
-        """Apply a suggestion's changes, a clearance or an override, then re-assess."""
-        from tui.messages import AddRecord, ApplyChanges  # noqa: PLC0415
-
-        if isinstance(edit, ApplyChanges):
-            await self.apply_changes(edit.changes, edit.label)
-        elif isinstance(edit, AddRecord):
-            answers = self.form.answers()
-            record = dict(edit.record)
-            if edit.kind == "clearance":
-                answers = replace(answers, clearances=(*answers.clearances, record))
-            else:
-                answers = replace(answers, overrides=(*answers.overrides, record))
-            self.form.clearances, self.form.overrides = answers.clearances, answers.overrides
-            self.request_assessment(answers)
-            self.notify(f"{edit.kind.capitalize()} of {record.get('code')} recorded", markup=False)
-
-    async def apply_changes(self, changes: tuple[Change, ...], label: str = "") -> None:
-        """Change the plan as a suggestion says, reload the form and re-assess."""
-        knowledge, setup = self.workspace.knowledge, self.workspace.setup
-        if knowledge is None or setup is None:
-            return
-        current = self.form.answers()
-        from tui.widgets.intake_model import build_case_data  # noqa: PLC0415
-
-        data = apply_changes(
-            knowledge, dict(build_case_data(setup.sections, current).data), changes
-        )
-        await self.load_answers(
-            answers_from_data(setup.sections, data, today=self.workspace.date())
-        )
-        self.notify(f"Applied: {label or '; '.join(str(c) for c in changes)}", markup=False)
 
     async def load_answers(self, answers: FormAnswers) -> None:
         """Replace the form's answers (a reopened consultation, an applied suggestion)."""

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
@@ -29,7 +29,8 @@ from engine.explain import (
     how_finding,
 )
 from engine.knowledge import Knowledge
-from tui.messages import AddRecord, ApplyChanges, ExplanationReady
+from tui.keymap import key
+from tui.messages import AddRecord, ApplyChanges, ExplanationReady, RemoveRecord
 from tui.screens.workspace import Workspace
 from tui.widgets.results import LEVELS, finding_state
 
@@ -61,36 +62,36 @@ class ExplanationScreen(Screen[object]):
 
     CSS_PATH = "../styles/explanation.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="explain.back", tooltip="Back to the consultation"),
-        Binding(
+        key("escape", "back", "Back", "explain.back", "Back to the consultation"),
+        key(
             "w",
             "why_not",
             "Why not",
-            id="explain.why_not",
-            tooltip="WHY NOT: each rule that could raise a code, and its conditions",
+            "explain.why_not",
+            "WHY NOT: each rule that could raise a code, and its conditions",
         ),
-        Binding(
+        key(
             "s",
             "suggest",
             "Suggest",
-            id="explain.suggest",
-            tooltip="Verified plan changes that remove this finding",
+            "explain.suggest",
+            "Verified plan changes that remove this finding",
         ),
-        Binding(
+        key(
             "c",
             "clearance",
             "Clearance",
-            id="explain.clearance",
-            tooltip="Record a prescriber's clearance of this (relative) finding",
+            "explain.clearance",
+            "Record a prescriber's clearance of this (relative) finding; again to remove it",
         ),
-        Binding(
+        key(
             "o",
             "override",
             "Override",
-            id="explain.override",
-            tooltip="Record your decision to proceed despite this finding, with the reason",
+            "explain.override",
+            "Record your decision to proceed despite this finding, and why; again to remove it",
         ),
-        Binding("e", "expand", "Expand all", id="explain.expand", tooltip="Expand the whole tree"),
+        key("e", "expand", "Expand all", "explain.expand", "Expand the whole tree"),
     ]
 
     def __init__(
@@ -257,7 +258,7 @@ class ExplanationScreen(Screen[object]):
         )
 
     def _forward(self, result: object) -> None:
-        if isinstance(result, (ApplyChanges, AddRecord)):
+        if isinstance(result, (ApplyChanges, AddRecord, RemoveRecord)):
             self.dismiss(result)
 
     def _record(self, kind: str) -> None:
@@ -275,6 +276,10 @@ class ExplanationScreen(Screen[object]):
                 severity="warning",
                 markup=False,
             )
+            return
+        recorded = finding.cleared if kind == "clearance" else finding.overridden
+        if recorded is not None:  # the same key again takes it back
+            self.dismiss(RemoveRecord(kind=kind, code=finding.code))
             return
         policy = knowledge.policy
         allowed = policy.clearable_levels if kind == "clearance" else policy.overridable_levels

@@ -6,10 +6,12 @@ from importlib import resources
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
+
+from tui.keymap import key
 
 
 def help_text() -> str:
@@ -22,7 +24,7 @@ class HelpScreen(ModalScreen[None]):
 
     CSS_PATH = "../styles/help.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,q", "dismiss", "Close", id="help.close", tooltip="Close the help"),
+        key("escape,f1,q", "dismiss", "Close", "help.close", "Close the help"),
     ]
 
     def __init__(self, topic: str = "") -> None:

@@ -7,13 +7,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from engine.knowledge import Knowledge
 from engine.logic import FindingOut, LimitOut, LogicRule, StateOut
+from tui.keymap import key
 from tui.screens.workspace import Workspace
 from tui.widgets.results import LEVELS
 
@@ -63,13 +64,13 @@ class KnowledgeScreen(Screen[None]):
 
     CSS_PATH = "../styles/knowledge.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+f", "search", "Search", id="knowledge.search", tooltip="Search the open tab"),
-        Binding(
+        key("ctrl+f", "search", "Search", "knowledge.search", "Search the open tab"),
+        key(
             "ctrl+w",
             "why_not",
             "Why not",
-            id="knowledge.why_not",
-            tooltip="WHY NOT for the highlighted code or rule in the current consultation",
+            "knowledge.why_not",
+            "WHY NOT for the highlighted code or rule in the current consultation",
         ),
     ]
 
@@ -146,9 +147,9 @@ class KnowledgeScreen(Screen[None]):
         for tab in TABS:
             table = self.query_one(f"#kb-{tab}", DataTable)
             table.clear()
-            self.keys[tab] = [key for key, _ in rows[tab]]
-            for key, cells in rows[tab]:
-                table.add_row(*(Text(c) for c in cells), key=key)
+            self.keys[tab] = [k for k, _ in rows[tab]]
+            for row_key, cells in rows[tab]:
+                table.add_row(*(Text(c) for c in cells), key=row_key)
         pane = self.query_one("#kb-tabs", TabbedContent)
         errors = len(self.workspace.problems)
         label = f"Problems ({errors} errors)" if errors else "Problems"

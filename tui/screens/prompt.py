@@ -6,19 +6,19 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+
+from tui.keymap import key
 
 
 class PromptScreen(ModalScreen[str | None]):
     """One question, one line; Enter answers, Escape cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "escape", "cancel", "Cancel", id="prompt.cancel", tooltip="Close without answering"
-        ),
+        key("escape", "cancel", "Cancel", "prompt.cancel", "Close without answering"),
     ]
 
     def __init__(

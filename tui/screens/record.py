@@ -7,11 +7,12 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from tui.keymap import key
 from tui.messages import AddRecord
 
 
@@ -19,10 +20,8 @@ class RecordScreen(ModalScreen[AddRecord | None]):
     """A small form; Enter in the last field (or ctrl+s) records it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "escape", "cancel", "Cancel", id="record.cancel", tooltip="Close without recording"
-        ),
-        Binding("ctrl+s", "submit", "Record", id="record.submit", tooltip="Record it"),
+        key("escape", "cancel", "Cancel", "record.cancel", "Close without recording"),
+        key("ctrl+s", "submit", "Record", "record.submit", "Record it"),
     ]
 
     def __init__(self, kind: str, code: str, *, by: str = "", today: dt.date) -> None:

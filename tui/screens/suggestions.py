@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, OptionList, Static
@@ -20,6 +20,7 @@ from engine.assessment import Trace
 from engine.errors import EngineError
 from engine.suggest import Suggestion, suggest
 from tui.explain_render import render_difference
+from tui.keymap import key
 from tui.messages import ApplyChanges, SuggestionsReady
 from tui.screens.workspace import Workspace
 
@@ -41,16 +42,8 @@ class SuggestionsScreen(Screen[object]):
 
     CSS_PATH = "../styles/suggestions.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "escape", "back", "Back", id="suggest.back", tooltip="Back without changing the plan"
-        ),
-        Binding(
-            "a",
-            "apply",
-            "Apply",
-            id="suggest.apply",
-            tooltip="Apply the highlighted suggestion to the plan",
-        ),
+        key("escape", "back", "Back", "suggest.back", "Back without changing the plan"),
+        key("a", "apply", "Apply", "suggest.apply", "Apply the highlighted suggestion to the plan"),
     ]
 
     def __init__(self, workspace: Workspace, trace: Trace, codes: tuple[str, ...] = ()) -> None:

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 from engine.explain import ExplainError, why_asked
 from engine.result import Assessment
 from tui.explain_render import render_why_asked
+from tui.keymap import key
 from tui.messages import WhyAskedReady
 from tui.screens.workspace import Workspace
 
@@ -22,7 +23,7 @@ class WhyAskedScreen(Screen[None]):
     """Why a question is asked."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="why_asked.back", tooltip="Back to the form"),
+        key("escape", "back", "Back", "why_asked.back", "Back to the form"),
     ]
 
     def __init__(self, workspace: Workspace, assessment: Assessment, path: str) -> None:

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
@@ -17,6 +17,7 @@ from engine.assessment import Trace
 from engine.explain import ExplainError, why_not
 from engine.knowledge import Knowledge
 from tui.explain_render import render_why_not
+from tui.keymap import key
 from tui.messages import WhyNotReady
 from tui.screens.workspace import Workspace
 from tui.widgets.results import LEVELS
@@ -27,10 +28,8 @@ class WhyNotScreen(Screen[None]):
 
     CSS_PATH = "../styles/why_not.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="why_not.back", tooltip="Back"),
-        Binding(
-            "ctrl+f", "search", "Search", id="why_not.search", tooltip="Type a code or rule id"
-        ),
+        key("escape", "back", "Back", "why_not.back", "Back"),
+        key("ctrl+f", "search", "Search", "why_not.search", "Type a code or rule id"),
     ]
 
     def __init__(

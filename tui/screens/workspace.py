@@ -20,7 +20,8 @@ from engine.case import case_from_data, resolve_site
 from engine.errors import CaseError, EngineError, Problem
 from engine.knowledge import Knowledge
 from engine.location import PathPart
-from tui.widgets.intake_model import Built, FormAnswers, FormSetup, build_case_data
+from tui.widgets.answers import Built, FormAnswers, build_case_data
+from tui.widgets.intake_model import FormSetup
 
 Stamp = tuple[tuple[str, int, int], ...]
 """(file, mtime_ns, size) of every file of a knowledge directory."""
@@ -205,15 +206,12 @@ def recognise(knowledge: Knowledge, setup: FormSetup, built: Built) -> dict[str,
 def _read(knowledge: Knowledge, kinds: Sequence[str], qtype: str, text: str) -> tuple[bool, str]:
     if qtype == "site":
         site = resolve_site(knowledge, text)
-        if site is None:
-            return False, f"'{text}' is not a site the knowledge knows"
+        if site is None:  # the same words while typing: the note is not redrawn per key
+            return False, "not a site the knowledge knows"
         return True, f"site {site}"
     match = knowledge.terminology.lookup(text, kinds)  # type: ignore[arg-type]
     if match is None:
-        return (
-            False,
-            f"'{text}' is not recognised: the questions of the classes it could be in are asked",
-        )
+        return False, "not recognised: the questions of every class it could be in are asked"
     classes = [c for c in match.is_a if c != match.term][:3]
     how = "" if match.via == "id" else f" ({match.via})"
     kinds_text = f" · {', '.join(classes)}" if classes else ""

@@ -14,13 +14,15 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
+
+from tui.keymap import key
 
 NOT_CHOSEN = -1
 """Index of the blank (unanswered) state."""
@@ -35,7 +37,7 @@ class ChoicePicker(ModalScreen[int | None]):
         border: thick $primary; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss(None)", "Cancel", id="choice.cancel", tooltip="Keep the answer"),
+        key("escape", "dismiss(None)", "Cancel", "choice.cancel", "Keep the answer"),
     ]
 
     def __init__(self, title: str, labels: Sequence[str], blank: str, current: int) -> None:
@@ -82,26 +84,17 @@ class Choice(Widget, can_focus=True):
     Choice:focus { background: $primary 30%; text-style: bold; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "right,space", "step(1)", "Next", show=False, id="choice.next", tooltip="Next option"
-        ),
-        Binding(
-            "left",
-            "step(-1)",
-            "Previous",
-            show=False,
-            id="choice.previous",
-            tooltip="Previous option",
-        ),
-        Binding(
+        key("right,space", "step(1)", "Next", "choice.next", "Next option", show=False),
+        key("left", "step(-1)", "Previous", "choice.previous", "Previous option", show=False),
+        key(
             "delete,backspace",
             "clear",
             "Unanswered",
+            "choice.clear",
+            "Back to unanswered",
             show=False,
-            id="choice.clear",
-            tooltip="Back to unanswered",
         ),
-        Binding("enter", "pick", "Choose…", id="choice.pick", tooltip="Show every option"),
+        key("enter", "pick", "Choose…", "choice.pick", "Show every option"),
     ]
 
     index: reactive[int] = reactive(NOT_CHOSEN)

@@ -10,12 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.suggester import SuggestFromList
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Input
+from textual.widgets import Input, Label
 
 from tui.widgets.choice import Choice
-from tui.widgets.intake_model import UNANSWERED, Question, format_answer, parse_answer
+from tui.widgets.intake_model import (
+    UNANSWERED,
+    FormSetup,
+    Question,
+    Section,
+    format_answer,
+    parse_answer,
+    widget_id,
+)
+from tui.widgets.text_block import TextBlock
 
 UNANSWERED_PROMPT = "— unanswered —"
 """What a blank select shows: an unanswered question is never read as "no"."""
@@ -186,3 +197,52 @@ class AnswerSelect(Choice, AnswerControl):
     def show(self, value: Any) -> None:  # noqa: ANN401
         """Display a stored answer."""
         self.choose(None if value is UNANSWERED else value)
+
+
+def make_control(
+    setup: FormSetup,
+    section: Section,
+    question: Question,
+    *,
+    row: int | None,
+    value: Any,  # noqa: ANN401
+) -> AnswerInput | AnswerSelect:
+    """The control for a question: a Choice for closed sets, an Input otherwise."""
+    suffix = (
+        f"{section.list_id}-{row}-{question.name}" if row is not None else widget_id(question.path)
+    )
+    if uses_select(question, key_field=section.key_field):
+        return AnswerSelect(
+            question,
+            source=section.source,
+            row=row,
+            zones=setup.zones,
+            value=value,
+            id=f"q-{suffix}",
+        )
+    return AnswerInput(
+        question,
+        source=section.source,
+        row=row,
+        suggestions=setup.suggestions.get(question.path, ()),
+        value=value,
+        id=f"q-{suffix}",
+    )
+
+
+class QuestionField(Vertical):
+    """A single question: its text, its control and a note line (problems, recognition)."""
+
+    def __init__(self, control: AnswerInput | AnswerSelect, *, followup: bool = False) -> None:
+        super().__init__(classes="question-field")
+        self.control = control
+        self.set_class(followup, "-followup")
+
+    def compose(self) -> ComposeResult:
+        """Question text, control, note."""
+        label = self.control.question.label
+        if self.control.question.optional:
+            label += " (optional)"
+        yield Label(label, classes="question", markup=False)
+        yield self.control
+        yield TextBlock(classes="note")

@@ -13,26 +13,16 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input
 
 from tui.messages import IntakeChanged
+from tui.widgets.answers import Built, FormAnswers, ListAnswer, locate_path
 from tui.widgets.choice import Choice
-from tui.widgets.fields import AnswerInput, AnswerSelect, uses_select
-from tui.widgets.intake_model import (
-    UNANSWERED,
-    Built,
-    FormAnswers,
-    FormSetup,
-    ListAnswer,
-    ListStatus,
-    Question,
-    Section,
-    asked,
-    locate_path,
-    widget_id,
-)
+from tui.widgets.entries import EntryList, EntryRow
+from tui.widgets.fields import AnswerInput, AnswerSelect, QuestionField, make_control
+from tui.widgets.intake_model import UNANSWERED, FormSetup, Question, asked, widget_id
 from tui.widgets.text_block import TextBlock
 
 DATE_QUESTION = Question(
@@ -47,168 +37,6 @@ DATE_QUESTION = Question(
 
 NoteLevel = str
 """``error``, ``warning`` or ``info``."""
-
-
-def _make_control(
-    setup: FormSetup,
-    section: Section,
-    question: Question,
-    *,
-    row: int | None,
-    value: Any,  # noqa: ANN401
-) -> AnswerInput | AnswerSelect:
-    suffix = (
-        f"{section.list_id}-{row}-{question.name}" if row is not None else widget_id(question.path)
-    )
-    if uses_select(question, key_field=section.key_field):
-        return AnswerSelect(
-            question,
-            source=section.source,
-            row=row,
-            zones=setup.zones,
-            value=value,
-            id=f"q-{suffix}",
-        )
-    return AnswerInput(
-        question,
-        source=section.source,
-        row=row,
-        suggestions=setup.suggestions.get(question.path, ()),
-        value=value,
-        id=f"q-{suffix}",
-    )
-
-
-class QuestionField(Vertical):
-    """A single question: its text, its control and a note line (problems, recognition)."""
-
-    def __init__(self, control: AnswerInput | AnswerSelect, *, followup: bool = False) -> None:
-        super().__init__(classes="question-field")
-        self.control = control
-        self.set_class(followup, "-followup")
-
-    def compose(self) -> ComposeResult:
-        """Question text, control, note."""
-        label = self.control.question.label
-        if self.control.question.optional:
-            label += " (optional)"
-        yield Label(label, classes="question", markup=False)
-        yield self.control
-        yield TextBlock(classes="note")
-
-
-class EntryRow(Vertical):
-    """One entry of a list question (a medication, a planned area...)."""
-
-    def __init__(
-        self,
-        setup: FormSetup,
-        section: Section,
-        serial: int,
-        values: Mapping[str, Any],
-    ) -> None:
-        super().__init__(classes="entry-row", id=f"row-{section.list_id}-{serial}")
-        self.setup = setup
-        self.section = section
-        self.serial = serial
-        self.values = values
-
-    def compose(self) -> ComposeResult:
-        """Main fields on one line, follow-up questions below, then the note line."""
-        main = [q for q in self.section.questions if not q.ask_when]
-        followups = [q for q in self.section.questions if q.ask_when]
-        with Horizontal(classes="entry-main"):
-            for question in main:
-                yield _make_control(
-                    self.setup,
-                    self.section,
-                    question,
-                    row=self.serial,
-                    value=self.values.get(question.name, UNANSWERED),
-                )
-            yield Button(
-                "✕",
-                classes="remove-row",
-                compact=True,
-                tooltip=f"Remove this {self.section.kind} entry",
-            )
-        for question in followups:
-            control = _make_control(
-                self.setup,
-                self.section,
-                question,
-                row=self.serial,
-                value=self.values.get(question.name, UNANSWERED),
-            )
-            yield QuestionField(control, followup=True)
-        yield TextBlock(classes="note")
-
-    def controls(self) -> Iterator[AnswerInput | AnswerSelect]:
-        """Every answer control of the row."""
-        for widget in self.query("*"):
-            if isinstance(widget, (AnswerInput, AnswerSelect)):
-                yield widget
-
-    def answers(self) -> dict[str, Any]:
-        """Field -> answer."""
-        return {c.question.name: c.answer for c in self.controls()}
-
-
-STATUS_OPTIONS: list[tuple[str, ListStatus]] = [
-    ("none", "none"),
-    ("yes, listed below", "listed"),
-]
-
-
-class EntryList(Vertical):
-    """A list question: "any?" (unanswered / none / listed) plus rows with add and remove."""
-
-    def __init__(self, setup: FormSetup, section: Section, answer: ListAnswer) -> None:
-        super().__init__(classes="entry-list", id=f"list-{section.list_id}")
-        self.setup = setup
-        self.section = section
-        self.initial = answer
-        self.set_class(answer.status == "none", "-none")
-
-    def compose(self) -> ComposeResult:
-        """Header question, status select, rows, add button."""
-        first = self.section.questions[0]
-        yield Label(first.label, classes="question", markup=False)
-        yield Choice(
-            STATUS_OPTIONS,
-            value=self.initial.status,
-            title=self.section.title,
-            id=f"status-{self.section.list_id}",
-            classes="list-status",
-            tooltip=f"{self.section.title}: none, or listed below (blank = unanswered)",
-        )
-        with Vertical(classes="rows"):
-            for serial, values in self.initial.rows:
-                yield EntryRow(self.setup, self.section, serial, values)
-        yield Button(
-            f"+ add {self.section.kind}",
-            classes="add-row",
-            compact=True,
-            id=f"add-{self.section.list_id}",
-            tooltip=f"Add a {self.section.kind} entry",
-        )
-        yield TextBlock(classes="note")
-
-    @property
-    def status_select(self) -> Choice:
-        """The unanswered / none / listed choice."""
-        return self.query_one(f"#status-{self.section.list_id}", Choice)
-
-    def rows(self) -> list[EntryRow]:
-        """The rows in display order."""
-        return list(self.query_one(".rows", Vertical).query_children(EntryRow))
-
-    def answer(self) -> ListAnswer:
-        """The list answer as it stands."""
-        value = self.status_select.value
-        status: ListStatus = value if value in {"none", "listed"} else "unanswered"
-        rows = tuple((row.serial, row.answers()) for row in self.rows())
-        return ListAnswer(status=status, rows=rows)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -261,7 +89,7 @@ class IntakeForm(VerticalScroll):
                     q.name: self.initial.single.get(q.path, UNANSWERED) for q in section.questions
                 }
                 for question in section.questions:
-                    control = _make_control(
+                    control = make_control(
                         self.setup,
                         section,
                         question,

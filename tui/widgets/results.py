@@ -13,7 +13,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from engine.errors import Problem
 from engine.model import LEVEL_RANK
 from engine.result import Assessment, CareInstruction, DepthVerdict, Finding
+from tui.keymap import key
 from tui.messages import DecisionSelected, DepthSelected, FindingSelected, MissingSelected
 from tui.widgets.text_block import TextBlock
 
@@ -79,13 +80,7 @@ class DecisionBanner(Static, can_focus=True):
     _shown: tuple[str, str] = ("", "")
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter",
-            "explain",
-            "Why?",
-            id="banner.explain",
-            tooltip="Explain how the decision was reached",
-        ),
+        key("enter", "explain", "Why?", "banner.explain", "Explain how the decision was reached"),
     ]
 
     def show(
