@@ -30,41 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge import DEFAULT_KNOWLEDGE  # noqa: E402
 from tui.app import make_app  # noqa: E402
+from tui.demo import CLEAN_CASE  # noqa: E402
 from tui.screens.consultation import ConsultationScreen  # noqa: E402
 from tui.widgets.answers import answers_from_data  # noqa: E402
 
 TODAY = dt.date(2026, 11, 28)
 START_TARGET_S = 1.5
 KEY_TARGET_MS = 50.0
-CASE: dict[str, Any] = {
-    "consultation_date": TODAY.isoformat(),
-    "client": {
-        "age": 36,
-        "sex": "F",
-        "fitzpatrick": 2,
-        "pregnant": False,
-        "breastfeeding": False,
-        "keloid_history": False,
-        "hsv_history": False,
-        "active_acne": "none",
-        "conditions": [],
-        "medications": [],
-        "allergies": [],
-        "sun": {"sunburn_days_ago": None, "tan_days_ago": None},
-        "recent_procedures": [],
-        "last_microneedling_days_ago": None,
-        "pain_tolerance": "normal",
-    },
-    "plan": {
-        "indication": "fine_lines",
-        "device": "automated_pen",
-        "areas": [{"zone": "forehead", "depth_mm": 0.5}, {"zone": "cheeks", "depth_mm": 1.0}],
-        "serums": ["device-supplied hydrogel"],
-        "anesthetic": "topical lidocaine",
-        "sessions": 3,
-        "interval_days": 28,
-    },
-}
+CASE: dict[str, Any] = {"consultation_date": TODAY.isoformat(), **copy.deepcopy(CLEAN_CASE)}
 
 
 async def _interactive(pilot: Any) -> ConsultationScreen:  # noqa: ANN401

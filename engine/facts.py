@@ -166,17 +166,14 @@ class _Builder:
         fid = f"{kind}[{index}]" if index is not None else kind
         if spec.key_field is not None:
             fid = f"{kind}:{fields.get(spec.key_field)}"
-        if spec.site_field is None:
+
+        def add(fid: str, fields: dict[str, Any], notes: tuple[str, ...]) -> None:
             self.facts.append(
-                Fact(
-                    fid=fid,
-                    kind=kind,
-                    fields=fields,
-                    paths=paths,
-                    entry_path=path,
-                    origin=tuple(origin),
-                ),
+                Fact(fid=fid, kind=kind, fields=fields, paths=paths, entry_path=path, origin=notes),
             )
+
+        if spec.site_field is None:
+            add(fid, fields, tuple(origin))
             return
         site_path = paths[spec.site_field]
         paths["zone"] = site_path
@@ -190,30 +187,12 @@ class _Builder:
             origin.append(f"{spec.site_field}: not given, taken as '{site_text}'")
         if site_text is None:
             # The site is unanswered: zone and relation stay unknown.
-            self.facts.append(
-                Fact(
-                    fid=fid,
-                    kind=kind,
-                    fields=fields,
-                    paths=paths,
-                    entry_path=path,
-                    origin=tuple(origin),
-                )
-            )
+            add(fid, fields, tuple(origin))
             return
         site = resolve_site(self.k, str(site_text))
         if site is None:
             self.unrecognized.append(Unrecognized(field=site_path, entry=str(site_text)))
-            self.facts.append(
-                Fact(
-                    fid=fid,
-                    kind=kind,
-                    fields=fields,
-                    paths=paths,
-                    entry_path=path,
-                    origin=(*origin, f"site '{site_text}' not recognised"),
-                )
-            )
+            add(fid, fields, (*origin, f"site '{site_text}' not recognised"))
             return
         if spec.site_field != "zone":
             fields[spec.site_field] = site
@@ -226,16 +205,7 @@ class _Builder:
             if zone is not None:
                 zoned["zone"] = zone
                 suffix = f"@{zone}"
-            self.facts.append(
-                Fact(
-                    fid=f"{fid}{suffix}",
-                    kind=kind,
-                    fields=zoned,
-                    paths=paths,
-                    entry_path=path,
-                    origin=tuple(origin),
-                ),
-            )
+            add(f"{fid}{suffix}", zoned, tuple(origin))
 
     def resolve(
         self,

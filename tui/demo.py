@@ -20,7 +20,7 @@ from engine.records import RecordStore
 
 DEMO_PRACTITIONER = "Demo Practitioner RN"
 
-_CLEAN: dict[str, Any] = {
+CLEAN_CASE: dict[str, Any] = {
     "client": {
         "age": 36,
         "sex": "F",
@@ -48,11 +48,12 @@ _CLEAN: dict[str, Any] = {
         "interval_days": 28,
     },
 }
+"""A complete, clean case (as examples/clean-client.yaml); the demo clients vary it."""
 
 
 def _case(changes: Mapping[str, Any], days_ago: int, today: dt.date) -> dict[str, Any]:
     """The clean case with ``client``/``plan`` keys replaced, dated ``days_ago``."""
-    data = copy.deepcopy(_CLEAN)
+    data = copy.deepcopy(CLEAN_CASE)
     for part in ("client", "plan"):
         data[part].update(changes.get(part, {}))
     for key in ("clearances", "overrides"):

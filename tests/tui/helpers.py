@@ -9,6 +9,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from tui.demo import CLEAN_CASE
 from tui.screens.consultation import ConsultationScreen
 from tui.widgets.answers import answers_from_data
 
@@ -17,35 +18,7 @@ TODAY = dt.date(2026, 11, 28)
 MINI = Path(__file__).resolve().parent.parent / "fixtures" / "mini"
 """A small, stable knowledge (snapshot tests use it so knowledge edits do not move them)."""
 
-CLEAN: dict[str, Any] = {
-    "consultation_date": TODAY.isoformat(),
-    "client": {
-        "age": 36,
-        "sex": "F",
-        "fitzpatrick": 2,
-        "pregnant": False,
-        "breastfeeding": False,
-        "keloid_history": False,
-        "hsv_history": False,
-        "active_acne": "none",
-        "conditions": [],
-        "medications": [],
-        "allergies": [],
-        "sun": {"sunburn_days_ago": None, "tan_days_ago": None},
-        "recent_procedures": [],
-        "last_microneedling_days_ago": None,
-        "pain_tolerance": "normal",
-    },
-    "plan": {
-        "indication": "fine_lines",
-        "device": "automated_pen",
-        "areas": [{"zone": "forehead", "depth_mm": 0.5}, {"zone": "cheeks", "depth_mm": 1.0}],
-        "serums": ["device-supplied hydrogel"],
-        "anesthetic": "topical lidocaine",
-        "sessions": 3,
-        "interval_days": 28,
-    },
-}
+CLEAN: dict[str, Any] = {"consultation_date": TODAY.isoformat(), **copy.deepcopy(CLEAN_CASE)}
 """A complete, clean case (examples/clean-client.yaml)."""
 
 
