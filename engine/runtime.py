@@ -141,39 +141,69 @@ class _Core:
         self.orders = orders
         self.handle = 0
         self.session: _Session | None = None
+        self.actions: dict[str, Callable[[Mapping[str, Any]], None]] = {}
+        self.members: dict[str, tuple[str, ...]] = {}
+        """durable rule -> the rule ids that share its conditions (see ``_share``)."""
 
-    def action(self, rule_id: str) -> Callable[[Any], None]:
-        """The closure durable calls when rule_id fires (resolved through get_action)."""
+    def action(self, rule_id: str) -> Callable[[Mapping[str, Any]], None]:
+        """What runs when ``rule_id`` fires, given durable's match (alias -> fact); cached."""
+        cached = self.actions.get(rule_id)
+        if cached is None:
+            cached = self.actions[rule_id] = self._make_action(rule_id)
+        return cached
+
+    def _make_action(self, rule_id: str) -> Callable[[Mapping[str, Any]], None]:
         if rule_id == _SENTINEL_RULE:
 
-            def sentinel(_c: Any) -> None:
+            def sentinel(_matched: Mapping[str, Any]) -> None:
                 if self.session is not None:
                     self.session.started += 1
 
             return sentinel
-        order, plain = self.orders[rule_id]
+        members = self.members.get(rule_id, (rule_id,))
+        orders = [(member, *self.orders[member]) for member in members]
 
-        def action(c: Any) -> None:
+        def action(matched: Mapping[str, Any]) -> None:
             session = self.session
             if session is None:  # pragma: no cover - durable only fires inside run()
                 return
             session.started += 1
-            if session.stopped:
-                return
-            if session.fired >= self.max_firings:
-                # Skip the body: no new facts, so the agenda drains (notes 5.3).
-                session.over_budget = session.stopped = True
-                return
-            session.fired += 1
-            try:
-                matched = c._m  # noqa: SLF001 - durable's only exact binding: alias -> fact
-                aliases = order if plain else _present(order, matched)
-                self.fire(session, rule_id, aliases, matched)
-            except BaseException as exc:  # noqa: BLE001 - durable would swallow it; run() re-raises
-                session.error = session.error or (rule_id, exc)
-                session.stopped = True
+            for member, order, plain in orders:
+                if session.stopped:
+                    return
+                if session.fired >= self.max_firings:
+                    # Skip the body: no new facts, so the agenda drains (notes 5.3).
+                    session.over_budget = session.stopped = True
+                    return
+                session.fired += 1
+                try:
+                    aliases = order if plain else _present(order, matched)
+                    self.fire(session, member, aliases, matched)
+                except BaseException as exc:  # noqa: BLE001 - durable would swallow it
+                    session.error = session.error or (member, exc)
+                    session.stopped = True
 
         return action
+
+    def drain(self, offset: int) -> None:
+        """Run the session's agenda to quiescence through durable's C calls.
+
+        durable's own loop (``Ruleset.do_actions``) wraps every firing in a Closure and a
+        Promise, reads the clock twice and serialises the unchanged session state back with
+        ``update_state``: three quarters of its cost per firing. Our actions never touch the
+        state and never raise (they record the exception for ``run()``), so the agenda is
+        driven directly: start, then complete-and-start until nothing is left.
+        """
+        handle = self.handle
+        started = durable_rules_engine.start_action_for_state(handle, offset)
+        if not started:
+            return
+        messages: str | None = started[1]
+        while messages:
+            for rule_id, matched in json.loads(messages).items():
+                self.action(rule_id)(matched)
+                break
+            messages = durable_rules_engine.complete_and_start_action(handle, offset)
 
     def fire(
         self, s: _Session, rule_id: str, aliases: Sequence[str], matched: Mapping[str, Any]
@@ -197,7 +227,10 @@ class _Core:
                 raise FactRejected(fid, None, "derived again with different content")
             return fid
         s.registry[fid] = MappingProxyType(normal)
-        self.assert_one(s, normal)
+        consumed = self.shape.consumed
+        if consumed is None or normal["kind"] in consumed:
+            # A kind no rule matches would only be dropped by durable ("not handled").
+            self.assert_one(s, normal)
         return fid
 
     def assert_one(self, s: _Session, fact: Mapping[str, Any]) -> None:
@@ -285,6 +318,28 @@ def _orders(definition: Mapping[str, Any]) -> dict[str, tuple[tuple[str, ...], b
     return orders
 
 
+def _share(spec: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
+    """Register rules with identical conditions once; the action fires each of them.
+
+    Such rules match exactly the same facts, so one durable rule whose action records a firing
+    per member is equivalent, and saves durable's per-activation cost (the unconditional care
+    rules all read the plan alone). Returns the spec to register and leader -> member ids.
+    """
+    leaders: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    registered: dict[str, Any] = {}
+    for rule_id, rule in spec.items():
+        if "all" not in rule or rule_id == _SENTINEL_RULE:
+            registered[rule_id] = rule
+            continue
+        key = json.dumps(rule["all"], sort_keys=True)
+        leader = leaders.setdefault(key, rule_id)
+        members.setdefault(leader, []).append(rule_id)
+        if leader == rule_id:
+            registered[rule_id] = rule
+    return registered, {k: tuple(v) for k, v in members.items() if len(v) > 1}
+
+
 def _runtime_issues(definition: Mapping[str, Any]) -> list[DefinitionIssue]:
     """What this adapter needs beyond durable's grammar."""
     issues = []
@@ -309,7 +364,7 @@ def _runtime_issues(definition: Mapping[str, Any]) -> list[DefinitionIssue]:
 class QuietHost(durable_engine.Host):  # type: ignore[misc]
     """A durable host that starts no timer threads and resolves actions through a callback."""
 
-    def __init__(self, resolve: Callable[[str], Callable[[Any], None]]) -> None:
+    def __init__(self, resolve: Callable[[str], Callable[[Mapping[str, Any]], None]]) -> None:
         """Register nothing yet; ``resolve`` maps an action name to its closure."""
         self._resolve = resolve
         super().__init__()
@@ -318,8 +373,13 @@ class QuietHost(durable_engine.Host):  # type: ignore[misc]
         """Start nothing: the default host's two timer threads race synchronous asserts."""
 
     def get_action(self, action_name: str) -> Callable[[Any], None]:
-        """The closure for a rule's ``run`` name."""
-        return self._resolve(action_name)
+        """The closure for a rule's ``run`` name, as durable's own loop would call it."""
+        run = self._resolve(action_name)
+
+        def from_closure(c: Any) -> None:
+            run(c._m)  # noqa: SLF001 - durable's only exact binding: alias -> fact
+
+        return from_closure
 
 
 def _release(host: QuietHost, name: str, handle: int) -> None:
@@ -377,9 +437,10 @@ class RuleEngine:
         self.phases: Final = phases
         shape = FactShape.of(spec, numeric_fields or {})
         self._core = _Core(conclude, max_firings, shape, _orders(spec))
+        registered, self._core.members = _share(spec)
         self._host = QuietHost(self._core.action)
         try:
-            self._host.register_rulesets({self.name: spec})
+            self._host.register_rulesets({self.name: registered})
         except durable_rules_engine.error as exc:
             raise RulesetRejected(error_code(str(exc)), str(exc)) from exc
         except Exception as exc:
@@ -486,19 +547,16 @@ class RuleEngine:
             self._drain(session)
 
     def _drain(self, session: _Session) -> None:
-        outcome: list[object] = []
-        self._ruleset.do_actions(session.offset, lambda error, _state: outcome.append(error))
+        try:
+            self._core.drain(session.offset)
+        except durable_rules_engine.error as failure:
+            msg = f"durable failed while draining: {failure}"
+            raise EngineFailure(msg) from failure
         if session.error is not None:
             rule_id, exc = session.error
             if not isinstance(exc, Exception):
                 raise exc  # KeyboardInterrupt, SystemExit: as they are
             raise ActionFailed(rule_id, f"{type(exc).__name__}: {exc}") from exc
-        if not outcome:
-            msg = "durable stopped the agenda early (an action ran past its 10 s lease?)"
-            raise EngineFailure(msg)
-        if outcome[0] is not None:
-            msg = f"durable failed while draining: {outcome[0]}"
-            raise EngineFailure(msg)
         state = durable_rules_engine.get_state(self._core.handle, session.sid)
         if '"exception"' in state:
             detail = json.loads(state).get("exception")
@@ -515,7 +573,7 @@ class RuleEngine:
                 session.stopped = True  # leftover activations must not run user code now
                 sentinel = {"fid": "$sentinel", "kind": _SENTINEL_KIND}
                 self._core.assert_one(session, sentinel)
-                self._ruleset.do_actions(session.offset, lambda _error, _state: None)
+                self._core.drain(session.offset)
             if session.started == 0:  # pragma: no cover - the sentinel rule always fires
                 _log.error("leaking durable session %s: nothing fired", session.sid)
                 return

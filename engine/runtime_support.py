@@ -226,6 +226,8 @@ class FactShape:
     """kind -> fields on the left of a reference comparison (joined_any included)."""
     joined_any: frozenset[str]
     """The same for patterns whose kind cannot be read off the condition: every kind."""
+    consumed: frozenset[str] | None = None
+    """Kinds some rule matches; None when a pattern's kind cannot be read (any may be)."""
 
     @classmethod
     def of(cls, definition: Mapping[str, Any], numeric: Mapping[str, frozenset[str]]) -> FactShape:
@@ -239,9 +241,10 @@ class FactShape:
                     pending.extend(cond)
                 else:
                     by_kind.setdefault(_kind_of(cond), set()).update(_joined(cond))
+        consumed = None if None in by_kind else frozenset(k for k in by_kind if k)
         anywhere = frozenset(by_kind.pop(None, ()))
         joined = {kind: frozenset(fields) | anywhere for kind, fields in by_kind.items() if kind}
-        return cls(numeric=dict(numeric), joined=joined, joined_any=anywhere)
+        return cls(numeric=dict(numeric), joined=joined, joined_any=anywhere, consumed=consumed)
 
 
 def _kind_of(cond: Mapping[str, Any]) -> str | None:

@@ -479,3 +479,66 @@ def test_false_duplicate_derived_fact_is_reasserted(colliding_fids: tuple[str, s
     on_k = [f.premises[0][1] for f in result.firings if f.rule_id == "on_k"]
     assert sorted(on_k) == sorted([first, second])
     assert result.firings[0].conclusions == (first, second)
+
+
+# --- speed measures that must not change what fires ------------------------------------------
+
+
+def test_rules_with_identical_conditions_share_one_durable_rule_and_each_fire() -> None:
+    definition = rules(
+        care_a=[when("p", "plan")],
+        care_b=[when("p", "plan")],
+        deep=[when("p", "plan", {"$gt": {"depth": 1}})],
+        care_c=[when("p", "plan")],
+    )
+    with RuleEngine(
+        definition, derive({"care_a": "care", "care_b": "care", "care_c": "care"})
+    ) as e:
+        assert e._core.members == {"care_a": ("care_a", "care_b", "care_c")}  # noqa: SLF001
+        result = e.run([PLAN])
+    assert sorted(fired(result.firings)) == ["care_a", "care_b", "care_c", "deep"]
+    assert {"care_a:p1", "care_b:p1", "care_c:p1"} <= set(result.facts)
+    assert all(f.premises == (("p", "p1"),) for f in result.firings)
+
+
+def test_shared_rules_count_against_the_budget_one_by_one() -> None:
+    definition = rules(a=[when("p", "plan")], b=[when("p", "plan")], c=[when("p", "plan")])
+    with RuleEngine(definition, derive({}), max_firings=2) as e, pytest.raises(RuleBudgetExceeded):
+        e.run([PLAN])
+
+
+def test_a_failure_in_one_shared_rule_names_that_rule() -> None:
+    def conclude(rule_id: str, _bindings: Bindings) -> list[dict[str, Any]]:
+        if rule_id == "second":
+            msg = "boom"
+            raise ValueError(msg)
+        return []
+
+    definition = rules(first=[when("p", "plan")], second=[when("p", "plan")])
+    with RuleEngine(definition, conclude) as e, pytest.raises(ActionFailed) as caught:
+        e.run([PLAN])
+    assert caught.value.rule_id == "second"
+
+
+def test_derived_facts_no_rule_reads_are_registered_but_not_asserted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    definition = rules(
+        to_state=[when("p", "plan")],
+        to_care=[when("p", "plan", {"$gt": {"depth": 1}})],
+        from_state=[when("s", "state")],
+    )
+    table = {"to_state": "state", "to_care": "care", "from_state": "finding"}
+    asserted: list[str] = []
+    with RuleEngine(definition, derive(table)) as e:
+        original = e._core.assert_one  # noqa: SLF001
+
+        def spy(s: Any, fact: Mapping[str, Any]) -> None:
+            asserted.append(fact["kind"])
+            original(s, fact)
+
+        monkeypatch.setattr(e._core, "assert_one", spy)  # noqa: SLF001
+        result = e.run([PLAN])
+    assert sorted(fired(result.firings)) == ["from_state", "to_care", "to_state"]
+    assert {"to_state:p1", "to_care:p1", "from_state:to_state:p1"} <= set(result.facts)
+    assert asserted == ["state"]  # care and finding: no rule matches them

@@ -1,0 +1,72 @@
+"""The evaluator's prepared tests (``_FastTest``) give exactly ``pattern_truth``'s answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.evaluate import EvalFact, _fast_truth, _FastPattern, _FastTest, pattern_truth
+from engine.facts import Fact
+from engine.patterns import Pattern, Ref
+from engine.patterns import Test as FieldTest
+
+FIELDS = ("a", "b", "c")
+OPS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "known", "same_as", "is_a")
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0.0, 1.0, 1.5, -2.5]),
+    st.sampled_from(["x", "y", "1", ""]),
+)
+values = st.one_of(
+    scalars,
+    st.tuples(scalars),
+    st.lists(scalars, min_size=2, max_size=3).map(tuple),
+    st.builds(Ref, st.just("other"), st.sampled_from(FIELDS)),
+)
+field_values = st.one_of(scalars, st.lists(scalars, max_size=3))
+facts_fields = st.dictionaries(st.sampled_from(FIELDS), field_values, max_size=3)
+
+
+@st.composite
+def field_tests_strategy(draw: st.DrawFn) -> FieldTest:
+    op = draw(st.sampled_from(OPS))
+    value: Any = draw(values)
+    if op == "same_as":
+        value = draw(st.builds(Ref, st.just("other"), st.sampled_from(FIELDS)))
+    elif op in {"in", "not_in"} and not isinstance(value, tuple):
+        value = (value,) if not isinstance(value, Ref) else ("x",)
+    elif isinstance(value, Ref) and op in {"is_a", "known"}:
+        value = "x"
+    return FieldTest(field=draw(st.sampled_from(FIELDS)), op=op, value=value, path=())
+
+
+def _fact(fid: str, fields: dict[str, Any]) -> Fact:
+    return Fact(fid=fid, kind="k", fields=fields, paths={f: f"{fid}.{f}" for f in FIELDS})
+
+
+@settings(max_examples=1000)  # cheap, and the operators x types space is wide
+@given(
+    st.lists(field_tests_strategy(), max_size=4),
+    facts_fields,
+    st.one_of(st.none(), facts_fields),
+    st.booleans(),
+)
+def test_prepared_pattern_agrees_with_pattern_truth(
+    field_tests: list[FieldTest],
+    fields: dict[str, Any],
+    other: dict[str, Any] | None,
+    certain: bool,
+) -> None:
+    pattern = Pattern(kind="k", alias="p", negated=False, tests=tuple(field_tests), path=())
+    prepared = _FastPattern("p", "k", tuple(_FastTest.of(t) for t in field_tests))
+    candidate = EvalFact(
+        fact=_fact("f", fields),
+        certain=certain,
+        unknown_paths=frozenset() if certain else frozenset({"list"}),
+    )
+    bound = {} if other is None else {"other": _fact("o", other)}
+    assert _fast_truth(prepared, candidate, bound) == pattern_truth(pattern, candidate, bound)
