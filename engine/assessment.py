@@ -158,9 +158,7 @@ class Assessor:
 
 def cross_check(firings: Sequence[Firing], evaluation: Evaluation) -> None:
     """Raise AssessmentError unless durable fired exactly the evaluator's TRUE matches."""
-    fired = {
-        (f.rule_id, tuple((a, fid) for a, fid in f.premises if a != GATE_ALIAS)) for f in firings
-    }
+    fired = {(f.rule_id, _premises(f)) for f in firings}
     expected = evaluation.true_firings()
     if fired != expected:
         extra = sorted(fired - expected)[:5]
@@ -172,13 +170,22 @@ def cross_check(firings: Sequence[Firing], evaluation: Evaluation) -> None:
         raise AssessmentError(msg)
 
 
+def _premises(firing: Firing) -> tuple[tuple[str, str], ...]:
+    """A firing's premises without its phase gate (compile_rule puts a gate first)."""
+    premises = firing.premises
+    if premises and premises[0][0] == GATE_ALIAS:
+        return premises[1:]
+    return premises
+
+
 def _graph(facts: FactSet, run: RunResult) -> tuple[dict[str, FactNode], list[Support]]:
     nodes: dict[str, FactNode] = {
+        # The case's facts are never changed after build_facts: the graph shares their maps.
         f.fid: FactNode(
             fid=f.fid,
             kind=f.kind,
-            fields=dict(f.fields),
-            paths=dict(f.paths),
+            fields=f.fields,
+            paths=f.paths,
             entry_path=f.entry_path,
             origin=f.origin,
         )
@@ -195,7 +202,7 @@ def _graph(facts: FactSet, run: RunResult) -> tuple[dict[str, FactNode], list[Su
     supports = [
         Support(
             rule=f.rule_id,
-            premises=tuple((a, fid) for a, fid in f.premises if a != GATE_ALIAS),
+            premises=_premises(f),
             conclusions=tuple(f.conclusions),
             phase=f.phase,
         )
@@ -213,29 +220,36 @@ def _result(
     inconsistencies: list[Inconsistency],
 ) -> Assessment:
     nodes, supports = _graph(facts, run)
-    values = {fid: dict(n.fields) | {"fid": fid} for fid, n in nodes.items()}
     book = FindingBook()
     precare: list[CareInstruction] = []
     aftercare: list[CareInstruction] = []
     effects: list[ExpectedEffect] = []
+    given: set[tuple[str, str, str]] = set()  # (section, rule, text): one instruction each
     hits: dict[str, list[LimitHit]] = {}
+
+    def bound(support: Support) -> dict[str, Mapping[str, Any]]:
+        return {alias: nodes[fid].fields for alias, fid in support.premises if fid in nodes}
+
     for support in supports:
         rule = knowledge.rule_index[support.rule]
-        bound = {alias: values[fid] for alias, fid in support.premises if fid in values}
         out = rule.output
         if isinstance(out, FindingOut):
-            zone = bound[out.zone.alias].get(out.zone.field) if out.zone else None
-            book.add(out.code, rule, zone=zone, wait=_wait(case, out, bound), advice=out.advice)
+            premises = bound(support)
+            zone = premises[out.zone.alias].get(out.zone.field) if out.zone else None
+            wait = _wait(case, out, premises)
+            book.add(out.code, rule, zone=zone, wait=wait, advice=out.advice)
         elif isinstance(out, LimitOut):
-            zone = bound[out.area_alias].get("zone")
+            zone = bound(support)[out.area_alias].get("zone")
             hits.setdefault(str(zone), []).append(
                 LimitHit(rule=rule, out=out, fid=support.conclusions[0])
             )
         elif isinstance(out, CareOut):
             for item in out.items:
+                key = (out.section, rule.id, item.text)
+                if key in given:
+                    continue  # one instruction, however many areas or entries matched
+                given.add(key)
                 if isinstance(item, EffectItem):
-                    if any(e.rule == rule.id and e.text == item.text for e in effects):
-                        continue
                     effects.append(
                         ExpectedEffect(
                             band=item.band, text=item.text, rule=rule.id, sources=rule.sources
@@ -243,8 +257,6 @@ def _result(
                     )
                 else:
                     target = precare if out.section == "precare" else aftercare
-                    if any(c.rule == rule.id and c.text == item.text for c in target):
-                        continue  # one instruction, however many areas or entries matched
                     target.append(
                         CareInstruction(
                             when=item.when,

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.conclude import conclude
 from engine.facts import Fact
-from engine.logic import LogicRule
+from engine.logic import CareOut, FindingOut, LogicRule, StateOut
 from engine.patterns import Pattern, Ref, Test
 from engine.strata import stratify
 
@@ -194,9 +194,16 @@ def _literal_holds(op: str, value: Any) -> Callable[[Any], bool]:  # noqa: ANN40
         wanted = value if isinstance(value, tuple) else (value,)
         if all(isinstance(w, str) for w in wanted):
             classes = frozenset(wanted)
-            return lambda a: (
-                isinstance(a, list) and not classes.isdisjoint(m for m in a if isinstance(m, str))
-            )
+
+            def is_a(actual: Any) -> bool:  # noqa: ANN401
+                if type(actual) is not list:
+                    return False
+                try:
+                    return not classes.isdisjoint(actual)
+                except TypeError:  # an unhashable member cannot be a class id anyway
+                    return any(isinstance(m, str) and m in classes for m in actual)
+
+            return is_a
     if op in _ORDER and _number(value) is not None:
         bound, order = float(value), _ORDER[op]
         return lambda a: type(a) in _NUMERIC and order(float(a), bound)
@@ -283,17 +290,33 @@ class _FastRule:
     rule: LogicRule
     positive: tuple[_FastPattern, ...]
     negative: tuple[_FastPattern, ...]
+    kinds: frozenset[str]
+    """Kinds of the positive patterns: each needs a candidate before anything can match."""
+    fixed: tuple[Fact, ...] | None
+    """The conclusions when they do not depend on the bound facts (care, unzoned findings)."""
 
     @classmethod
     def of(cls, rule: LogicRule) -> _FastRule:
         def fast(p: Pattern) -> _FastPattern:
             return _FastPattern(p.alias, p.kind, tuple(_FastTest.of(t) for t in p.tests))
 
+        out = rule.output
+        bound_free = isinstance(out, CareOut) or (
+            isinstance(out, FindingOut | StateOut) and out.zone is None
+        )
+        positive = tuple(fast(p) for p in rule.patterns if not p.negated)
         return cls(
             rule,
-            tuple(fast(p) for p in rule.patterns if not p.negated),
+            positive,
             tuple(fast(p) for p in rule.patterns if p.negated),
+            frozenset(p.kind for p in positive),
+            tuple(_as_fact(d) for d in conclude(rule, {})) if bound_free else None,
         )
+
+
+def _as_fact(derived: Mapping[str, Any]) -> Fact:
+    fields = {k: v for k, v in derived.items() if k not in {"fid", "kind"}}
+    return Fact(fid=derived["fid"], kind=derived["kind"], fields=fields, entry_path="")
 
 
 class Evaluator:
@@ -326,46 +349,51 @@ class Evaluator:
             while todo:
                 # Semi-naive: after the first pass only rules reading a kind that changed run again.
                 dirty: set[str] = set()
+                present = by_kind.keys() | ()
                 for fast in todo:
+                    if not fast.kinds <= present:
+                        continue  # a positive pattern has no candidate (a kind new in this
+                        # pass marks it dirty, so the rule runs in the next one)
                     rule_id = fast.rule.id
                     for match in _matches(fast, by_kind):
                         merged = _merge(matches.get((rule_id, match.bindings)), match)
                         if merged is None:
                             continue
                         matches[rule_id, match.bindings] = merged
-                        dirty |= self._derive(fast.rule, merged, store, by_kind)
+                        dirty |= self._derive(fast, merged, store, by_kind)
                 todo = [f for f in layer if reads[f.rule.id] & dirty] if dirty else []
         return Evaluation(matches=tuple(matches.values()), facts=store, strata=self.strata)
 
     def _derive(
         self,
-        rule: LogicRule,
+        fast: _FastRule,
         match: Match,
         store: dict[str, EvalFact],
         by_kind: dict[str, list[EvalFact]],
     ) -> set[str]:
         """Record the match's conclusions; return the kinds whose facts changed."""
-        # conclude() reads bound fields only (a zone), never the fid: no copies needed.
-        bound = {alias: store[fid].fact.fields for alias, fid in match.bindings}
+        conclusions = fast.fixed
+        if conclusions is None:
+            # conclude() reads bound fields only (a zone), never the fid: no copies needed.
+            bound = {alias: store[fid].fact.fields for alias, fid in match.bindings}
+            conclusions = tuple(_as_fact(d) for d in conclude(fast.rule, bound))
+        certain = match.truth is _TRUE
         dirty: set[str] = set()
-        for derived in conclude(rule, bound):
-            fid = derived["fid"]
-            kind = derived["kind"]
-            fields = {k: v for k, v in derived.items() if k not in {"fid", "kind"}}
-            certain = match.truth is Truth.TRUE
+        for fact in conclusions:
+            fid, kind = fact.fid, fact.kind
             old = store.get(fid)
             if old is None:
                 ef = EvalFact(
-                    fact=Fact(fid=fid, kind=kind, fields=fields, entry_path=""),
+                    fact=fact,
                     certain=certain,
-                    unknown_paths=frozenset() if certain else match.unknown_paths,
+                    unknown_paths=_NO_PATHS if certain else match.unknown_paths,
                 )
                 store[fid] = ef
                 by_kind.setdefault(kind, []).append(ef)
                 dirty.add(kind)
             elif certain and not old.certain:
                 old.certain = True
-                old.unknown_paths = frozenset()
+                old.unknown_paths = _NO_PATHS
                 dirty.add(kind)
             elif not old.certain and not match.unknown_paths <= old.unknown_paths:
                 old.unknown_paths = old.unknown_paths | match.unknown_paths
@@ -434,41 +462,53 @@ def _matches(fast: _FastRule, by_kind: Mapping[str, list[EvalFact]]) -> list[Mat
                     ),
                 )
         return out
-    bound: dict[str, Fact] = {}
-    chosen: list[tuple[str, str]] = []
-    last = len(positive)
-
-    def walk(i: int, truth: Truth, paths: frozenset[str]) -> None:
-        if i == last:
-            if fast.negative:
-                negation, neg_paths = _negation(fast, by_kind, bound)
-                if negation is _FALSE:
-                    return
-                if negation is _UNKNOWN:
-                    truth = _UNKNOWN
-                    paths = paths.union(neg_paths)
-            out.append(
-                Match(
-                    rule_id=rule_id,
-                    bindings=tuple(chosen),
-                    truth=truth,
-                    unknown_paths=paths if truth is _UNKNOWN else _NO_PATHS,
-                ),
-            )
-            return
-        pattern = positive[i]
-        for ef in by_kind[pattern.kind]:
-            fid = ef.fact.fid
-            if any(fid == used for _, used in chosen):
-                continue
-            t, p = _fast_truth(pattern, ef, bound)
-            if t is _FALSE:
-                continue
-            bound[pattern.alias] = ef.fact
-            chosen.append((pattern.alias, fid))
-            walk(i + 1, min(truth, t), paths | p if p else paths)
-            chosen.pop()
-            del bound[pattern.alias]
-
-    walk(0, _TRUE, _NO_PATHS)
+    _walk(fast, by_kind, out, 0, {}, [], _TRUE, _NO_PATHS)
     return out
+
+
+def _walk(  # noqa: PLR0917 - the recursion's state, passed explicitly
+    fast: _FastRule,
+    by_kind: Mapping[str, list[EvalFact]],
+    out: list[Match],
+    i: int,
+    bound: dict[str, Fact],
+    chosen: list[tuple[str, str]],
+    truth: Truth,
+    paths: frozenset[str],
+) -> None:
+    """Extend a partial match by pattern ``i``.
+
+    A module function: a recursive closure would be a reference cycle, leaving each
+    evaluation's facts to the cyclic garbage collector (about 500 objects per assessment).
+    """
+    positive = fast.positive
+    if i == len(positive):
+        if fast.negative:
+            negation, neg_paths = _negation(fast, by_kind, bound)
+            if negation is _FALSE:
+                return
+            if negation is _UNKNOWN:
+                truth = _UNKNOWN
+                paths = paths.union(neg_paths)
+        out.append(
+            Match(
+                rule_id=fast.rule.id,
+                bindings=tuple(chosen),
+                truth=truth,
+                unknown_paths=paths if truth is _UNKNOWN else _NO_PATHS,
+            ),
+        )
+        return
+    pattern = positive[i]
+    for ef in by_kind[pattern.kind]:
+        fid = ef.fact.fid
+        if any(fid == used for _, used in chosen):
+            continue
+        t, p = _fast_truth(pattern, ef, bound)
+        if t is _FALSE:
+            continue
+        bound[pattern.alias] = ef.fact
+        chosen.append((pattern.alias, fid))
+        _walk(fast, by_kind, out, i + 1, bound, chosen, min(truth, t), paths | p if p else paths)
+        chosen.pop()
+        del bound[pattern.alias]

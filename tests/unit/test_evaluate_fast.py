@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine import Assessor, compile_knowledge, load_knowledge
+from engine.case import load_case
 from engine.evaluate import EvalFact, _fast_truth, _FastPattern, _FastTest, pattern_truth
 from engine.facts import Fact
 from engine.patterns import Pattern, Ref
 from engine.patterns import Test as FieldTest
+from knowledge import DEFAULT_KNOWLEDGE
 
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 FIELDS = ("a", "b", "c")
 OPS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "known", "same_as", "is_a")
 scalars = st.one_of(
@@ -70,3 +76,21 @@ def test_prepared_pattern_agrees_with_pattern_truth(
     )
     bound = {} if other is None else {"other": _fact("o", other)}
     assert _fast_truth(prepared, candidate, bound) == pattern_truth(pattern, candidate, bound)
+
+
+def test_an_assessment_leaves_no_reference_cycles_for_the_collector() -> None:
+    """Cyclic garbage (e.g. a recursive closure holding the facts) costs collector pauses."""
+    knowledge = load_knowledge(DEFAULT_KNOWLEDGE)
+    assessor = Assessor(compile_knowledge(knowledge))
+    cases = [load_case(knowledge, path) for path in EXAMPLES]
+    assert len(cases) >= 5
+    assessor.assess(cases[0])  # registers the ruleset, builds caches
+    gc.collect()
+    gc.disable()
+    try:
+        for case in cases:
+            assessor.assess(case)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left == 0
