@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,7 @@ class Assessor:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _evaluator: Evaluator | None = None
     _checks: Evaluator | None = None
+    _care: dict[str, tuple[CareEntry, ...]] = field(default_factory=dict)
 
     @property
     def knowledge(self) -> Knowledge:
@@ -139,7 +140,9 @@ class Assessor:
         evaluation = self.evaluator.run(facts.facts, facts.phantoms)
         if verify:
             cross_check(run.firings, evaluation)
-        assessment = _result(knowledge, case, facts, run, evaluation, inconsistencies)
+        assessment = _result(
+            knowledge, case, facts, run, evaluation, inconsistencies, care=self._care
+        )
         return Trace(case=case, facts=facts, evaluation=evaluation, assessment=assessment)
 
     def _inconsistencies(self, facts: FactSet) -> tuple[list[Inconsistency], frozenset[str]]:
@@ -178,7 +181,35 @@ def _premises(firing: Firing) -> tuple[tuple[str, str], ...]:
     return premises
 
 
-def _graph(facts: FactSet, run: RunResult) -> tuple[dict[str, FactNode], list[Support]]:
+class _GraphNodes(Mapping[str, FactNode]):
+    """The graph's fact nodes, built on first use: most assessments are never explained."""
+
+    __slots__ = ("_facts", "_nodes", "_registry")
+
+    def __init__(self, facts: FactSet, registry: Mapping[str, Mapping[str, Any]]) -> None:
+        self._facts = facts
+        self._registry = registry
+        self._nodes: dict[str, FactNode] | None = None
+
+    def _built(self) -> dict[str, FactNode]:
+        if self._nodes is None:
+            self._nodes = _nodes(self._facts, self._registry)
+        return self._nodes
+
+    def __getitem__(self, fid: str) -> FactNode:
+        return self._built()[fid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+    def __repr__(self) -> str:
+        return f"GraphNodes({self._built()!r})"
+
+
+def _nodes(facts: FactSet, registry: Mapping[str, Mapping[str, Any]]) -> dict[str, FactNode]:
     nodes: dict[str, FactNode] = {
         # The case's facts are never changed after build_facts: the graph shares their maps.
         f.fid: FactNode(
@@ -191,7 +222,7 @@ def _graph(facts: FactSet, run: RunResult) -> tuple[dict[str, FactNode], list[Su
         )
         for f in facts.facts
     }
-    for fid, fact in run.facts.items():
+    for fid, fact in registry.items():
         if fid not in nodes and fact.get("kind") != PHASE_KIND:
             nodes[fid] = FactNode(
                 fid=fid,
@@ -199,16 +230,7 @@ def _graph(facts: FactSet, run: RunResult) -> tuple[dict[str, FactNode], list[Su
                 fields={k: v for k, v in fact.items() if k not in {"fid", "kind"}},
                 derived=True,
             )
-    supports = [
-        Support(
-            rule=f.rule_id,
-            premises=_premises(f),
-            conclusions=tuple(f.conclusions),
-            phase=f.phase,
-        )
-        for f in run.firings
-    ]
-    return nodes, supports
+    return nodes
 
 
 def _result(
@@ -218,8 +240,18 @@ def _result(
     run: RunResult,
     evaluation: Evaluation,
     inconsistencies: list[Inconsistency],
+    *,
+    care: dict[str, tuple[CareEntry, ...]] | None = None,
 ) -> Assessment:
-    nodes, supports = _graph(facts, run)
+    """The assessment from a run and its evaluation; ``care`` caches each rule's care entries."""
+    if care is None:
+        care = {}
+    supports = [
+        Support(rule=f.rule_id, premises=_premises(f), conclusions=f.conclusions, phase=f.phase)
+        for f in run.firings
+    ]
+    answered = {f.fid: f.fields for f in facts.facts}
+    registry = run.facts
     book = FindingBook()
     precare: list[CareInstruction] = []
     aftercare: list[CareInstruction] = []
@@ -228,7 +260,11 @@ def _result(
     hits: dict[str, list[LimitHit]] = {}
 
     def bound(support: Support) -> dict[str, Mapping[str, Any]]:
-        return {alias: nodes[fid].fields for alias, fid in support.premises if fid in nodes}
+        return {
+            alias: answered[fid] if fid in answered else registry[fid]
+            for alias, fid in support.premises
+            if fid in answered or fid in registry
+        }
 
     for support in supports:
         rule = knowledge.rule_index[support.rule]
@@ -244,28 +280,18 @@ def _result(
                 LimitHit(rule=rule, out=out, fid=support.conclusions[0])
             )
         elif isinstance(out, CareOut):
-            for item in out.items:
-                key = (out.section, rule.id, item.text)
+            entries = care.get(rule.id)
+            if entries is None:
+                entries = care[rule.id] = _care_entries(rule, out)
+            for section, entry in entries:
+                key = (section, rule.id, entry.text)
                 if key in given:
                     continue  # one instruction, however many areas or entries matched
                 given.add(key)
-                if isinstance(item, EffectItem):
-                    effects.append(
-                        ExpectedEffect(
-                            band=item.band, text=item.text, rule=rule.id, sources=rule.sources
-                        ),
-                    )
+                if isinstance(entry, ExpectedEffect):
+                    effects.append(entry)
                 else:
-                    target = precare if out.section == "precare" else aftercare
-                    target.append(
-                        CareInstruction(
-                            when=item.when,
-                            text=item.text,
-                            rule=rule.id,
-                            sources=rule.sources,
-                            disputed=rule.disputed,
-                        ),
-                    )
+                    (precare if section == "precare" else aftercare).append(entry)
     areas = [f for f in facts.facts if f.kind == "area"]
     verdicts, depth_supports = depth_verdicts(areas, hits, knowledge.depth.verdict_findings, book)
     missing = missing_answers(knowledge, evaluation, facts, verdicts)
@@ -291,8 +317,34 @@ def _result(
         ),
         engine=f"durable-rules {ENGINE_VERSION}",
         disclaimer=knowledge.manifest.disclaimer.strip(),
-        justification=Justification(facts=nodes, supports=(*supports, *depth_supports)),
+        justification=Justification(
+            facts=_GraphNodes(facts, registry), supports=(*supports, *depth_supports)
+        ),
     )
+
+
+CareEntry = tuple[str, CareInstruction | ExpectedEffect]
+"""(section, instruction or expected effect): what a care rule contributes, the same each time."""
+
+
+def _care_entries(rule: LogicRule, out: CareOut) -> tuple[CareEntry, ...]:
+    entries: list[CareEntry] = []
+    for item in out.items:
+        if isinstance(item, EffectItem):
+            effect = ExpectedEffect(
+                band=item.band, text=item.text, rule=rule.id, sources=rule.sources
+            )
+            entries.append((out.section, effect))
+        else:
+            instruction = CareInstruction(
+                when=item.when,
+                text=item.text,
+                rule=rule.id,
+                sources=rule.sources,
+                disputed=rule.disputed,
+            )
+            entries.append((out.section, instruction))
+    return tuple(entries)
 
 
 def _wait(case: Case, out: FindingOut, bound: Mapping[str, Mapping[str, Any]]) -> dt.date | None:
