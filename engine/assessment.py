@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.case import Case
 from engine.compile import GATE_ALIAS, PHASE_KIND, CompiledKnowledge
-from engine.conclude import conclude
+from engine.conclude import conclude, fixed_conclusions
 from engine.depth import LimitHit, depth_verdicts
 from engine.errors import AssessmentError
 from engine.evaluate import Evaluation, Evaluator, Truth
@@ -75,11 +75,13 @@ class Assessor:
                 ) -> list[dict[str, Any]]:
                     return conclude(rules[rule_id], bindings)
 
+                fixed = {r.id: fixed_conclusions(r) for r in self.compiled.knowledge.rules}
                 self._engine = RuleEngine(
                     self.compiled.definition,
                     action,
                     phases=self.compiled.phases,
                     numeric_fields=self.compiled.numeric_fields,
+                    fixed={rule_id: f for rule_id, f in fixed.items() if f is not None},
                 )
             return self._engine
 

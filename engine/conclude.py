@@ -41,3 +41,15 @@ def conclude(rule: LogicRule, bindings: Mapping[str, Mapping[str, Any]]) -> list
             return [
                 {"fid": f"limit:{rule.id}@{zone}", "kind": "limit", "rule": rule.id, "zone": zone}
             ]
+
+
+def fixed_conclusions(rule: LogicRule) -> list[dict[str, Any]] | None:
+    """The rule's conclusions when they do not depend on the bound facts (else None).
+
+    Care, and findings or states without a zone, conclude the same fact however they match:
+    the runtime and the evaluator prepare those once.
+    """
+    out = rule.output
+    if isinstance(out, CareOut) or (isinstance(out, FindingOut | StateOut) and out.zone is None):
+        return conclude(rule, {})
+    return None

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from engine.conclude import conclude
+from engine.conclude import conclude, fixed_conclusions
 from engine.facts import Fact
-from engine.logic import CareOut, FindingOut, LogicRule, StateOut
+from engine.logic import LogicRule
 from engine.patterns import Pattern, Ref, Test
 from engine.strata import stratify
 
@@ -300,17 +300,14 @@ class _FastRule:
         def fast(p: Pattern) -> _FastPattern:
             return _FastPattern(p.alias, p.kind, tuple(_FastTest.of(t) for t in p.tests))
 
-        out = rule.output
-        bound_free = isinstance(out, CareOut) or (
-            isinstance(out, FindingOut | StateOut) and out.zone is None
-        )
+        fixed = fixed_conclusions(rule)
         positive = tuple(fast(p) for p in rule.patterns if not p.negated)
         return cls(
             rule,
             positive,
             tuple(fast(p) for p in rule.patterns if p.negated),
             frozenset(p.kind for p in positive),
-            tuple(_as_fact(d) for d in conclude(rule, {})) if bound_free else None,
+            None if fixed is None else tuple(_as_fact(d) for d in fixed),
         )
 
 

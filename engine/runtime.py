@@ -143,6 +143,8 @@ class _Core:
         self.session: _Session | None = None
         self.actions: dict[str, Callable[[Mapping[str, Any]], None]] = {}
         self.members: dict[str, tuple[str, ...]] = {}
+        self.fixed: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        """rule id -> its conclusions, normalized once, when they do not depend on bindings."""
         """durable rule -> the rule ids that share its conditions (see ``_share``)."""
 
     def action(self, rule_id: str) -> Callable[[Mapping[str, Any]], None]:
@@ -210,23 +212,28 @@ class _Core:
     ) -> None:
         registry = s.registry
         bindings = {alias: registry[matched[alias]["fid"]] for alias in aliases}
-        derived = self.conclude(rule_id, bindings)
-        conclusions = tuple(self.admit(s, fact) for fact in derived)
-        premises = tuple((alias, fact["fid"]) for alias, fact in bindings.items())
+        fixed = self.fixed.get(rule_id)
+        if fixed is None:
+            derived = self.conclude(rule_id, bindings)
+            conclusions = tuple([self.admit(s, normalize_fact(f, self.shape)) for f in derived])
+        else:
+            conclusions = tuple([self.admit(s, normal) for normal in fixed])
+        premises = tuple([(alias, fact["fid"]) for alias, fact in bindings.items()])
         s.firings.append(
             Firing(rule_id=rule_id, premises=premises, conclusions=conclusions, phase=s.phase)
         )
 
-    def admit(self, s: _Session, fact: object) -> str:
-        """Register a derived fact and assert it, unless its fid is already known."""
-        normal = normalize_fact(fact, self.shape)
+    def admit(self, s: _Session, normal: Mapping[str, Any]) -> str:
+        """Register a (normalized) derived fact and assert it, unless its fid is known."""
         fid: str = normal["fid"]
         known = s.registry.get(fid)
         if known is not None:
             if known != normal:
                 raise FactRejected(fid, None, "derived again with different content")
             return fid
-        s.registry[fid] = MappingProxyType(normal)
+        s.registry[fid] = (
+            normal if isinstance(normal, MappingProxyType) else MappingProxyType(normal)
+        )
         consumed = self.shape.consumed
         if consumed is None or normal["kind"] in consumed:
             # A kind no rule matches would only be dropped by durable ("not handled").
@@ -403,6 +410,8 @@ class RuleEngine:
         max_firings: firings per run before ``RuleBudgetExceeded``.
         numeric_fields: kind -> fields that must hold numbers or null (never strings or booleans);
             durable never matches null in a constant comparison, like a missing field.
+        fixed: rule id -> the facts it always concludes, whatever it matched; ``conclude`` is
+            not called for these rules, and the facts are validated once, here.
 
     ``run`` holds a lock: one session is live at a time. durable's C engine is not thread-safe
     and never releases the GIL, so the lock costs no parallelism, and it keeps this ruleset far
@@ -421,6 +430,7 @@ class RuleEngine:
         phases: int = 0,
         max_firings: int = 10_000,
         numeric_fields: Mapping[str, frozenset[str]] | None = None,
+        fixed: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> None:
         if phases < 0 or max_firings < 1:
             msg = f"need phases >= 0 and max_firings >= 1, got {phases} and {max_firings}"
@@ -438,6 +448,10 @@ class RuleEngine:
         shape = FactShape.of(spec, numeric_fields or {})
         self._core = _Core(conclude, max_firings, shape, _orders(spec))
         registered, self._core.members = _share(spec)
+        self._core.fixed = {
+            rule_id: tuple(MappingProxyType(normalize_fact(f, shape)) for f in facts)
+            for rule_id, facts in (fixed or {}).items()
+        }
         self._host = QuietHost(self._core.action)
         try:
             self._host.register_rulesets({self.name: registered})

@@ -152,6 +152,7 @@ def error_code(message: str) -> int | None:
 
 
 @functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=8192)  # fact ids repeat across assessments (client, plan, ...)
 def durable_hashes(durable_id: str) -> tuple[int, ...]:
     """Return durable's ``fnv1Hash32`` of a fact id, for signed and unsigned ``char`` (state.c)."""
     raw = ENCODE(durable_id)[1:-1].encode()  # the id as it sits in the JSON text durable parses

@@ -542,3 +542,28 @@ def test_derived_facts_no_rule_reads_are_registered_but_not_asserted(
     assert sorted(fired(result.firings)) == ["from_state", "to_care", "to_state"]
     assert {"to_state:p1", "to_care:p1", "from_state:to_state:p1"} <= set(result.facts)
     assert asserted == ["state"]  # care and finding: no rule matches them
+
+
+def test_fixed_conclusions_are_registered_without_calling_conclude() -> None:
+    called: list[str] = []
+
+    def conclude(rule_id: str, _bindings: Bindings) -> list[dict[str, Any]]:
+        called.append(rule_id)
+        return [{"fid": f"{rule_id}:out", "kind": "state"}]
+
+    definition = rules(fixed=[when("p", "plan")], dynamic=[when("p", "plan")])
+    fixed = {"fixed": [{"fid": "care:fixed", "kind": "care", "rule": "fixed"}]}
+    with RuleEngine(definition, conclude, fixed=fixed) as e:
+        first, second = e.run([PLAN]), e.run([PLAN])
+    assert called == ["dynamic", "dynamic"]
+    for result in (first, second):
+        assert result.facts["care:fixed"] == {"fid": "care:fixed", "kind": "care", "rule": "fixed"}
+        by_rule = {f.rule_id: f.conclusions for f in result.firings}
+        assert by_rule == {"fixed": ("care:fixed",), "dynamic": ("dynamic:out",)}
+
+
+def test_fixed_conclusions_are_validated_when_the_engine_is_built() -> None:
+    with pytest.raises(FactRejected):
+        RuleEngine(
+            rules(r=[when("p", "plan")]), derive({}), fixed={"r": [{"fid": "", "kind": "x"}]}
+        )
