@@ -92,11 +92,13 @@ def practitioner_summary(
     practitioner: str,
     knowledge: Knowledge | None,
     saved_at: str | None = None,
+    note: str = "",
 ) -> str:
     """The consultation for the practitioner's record, as Markdown.
 
     ``knowledge`` (the one that decided, e.g. restored from the record's snapshot) gives rule
-    and source titles; without it only ids are shown.
+    and source titles; without it only ids are shown. ``note`` is the practitioner's note saved
+    with the consultation (shown under the heading "Note", one paragraph per line).
     """
     data = _data(assessment)
     titles = _Titles(knowledge)
@@ -118,6 +120,7 @@ def practitioner_summary(
         f"- Knowledge: {md(_stamp(data))}; engine {md(data.get('engine', '?'))}",
         "",
     ]
+    lines += _note(note)
     lines += _plan(case_data)
     lines += _findings(data, titles)
     lines += _records(data, case_data, saved_at)
@@ -127,6 +130,13 @@ def practitioner_summary(
     lines += _sources(data, titles)
     lines += ["---", "", md(data.get("disclaimer", "Decision support, not a diagnosis.")), ""]
     return "\n".join(lines)
+
+
+def _note(note: str) -> list[str]:
+    paragraphs = [md(line) for line in note.splitlines() if line.strip()]
+    if not paragraphs:
+        return []
+    return ["## Note", "", *(part for text in paragraphs for part in (text, ""))]
 
 
 class _Titles:

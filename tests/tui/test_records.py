@@ -14,10 +14,26 @@ from tui.screens.client_picker import ClientPickerScreen
 from tui.screens.clients import ClientsScreen
 from tui.screens.consultation import ConsultationScreen
 from tui.screens.explanation import ExplanationScreen
-from tui.screens.prompt import PromptScreen
+from tui.screens.prompt import NoteScreen, PromptScreen
 
 
-async def save_new(pilot, practitioner: str = "J. Doe RN", client: str = "Alex Morgan") -> None:
+async def wait_for(pilot, kind: type) -> object:
+    """The screen on top once it is a ``kind`` (dialogs open after a store read in a thread)."""
+    for _ in range(300):
+        if isinstance(pilot.app.screen, kind):
+            return pilot.app.screen
+        await pilot.pause(0.01)
+    msg = f"{kind.__name__} did not open (on top: {type(pilot.app.screen).__name__})"
+    raise AssertionError(msg)
+
+
+async def save_new(
+    pilot,
+    practitioner: str = "J. Doe RN",
+    client: str = "Alex Morgan",
+    note: str = "",
+) -> None:
+    """ctrl+s on a consultation: practitioner (first time), new client, note, save."""
     await pilot.press("ctrl+s")
     await settle(pilot)
     if isinstance(pilot.app.screen, PromptScreen):
@@ -25,6 +41,10 @@ async def save_new(pilot, practitioner: str = "J. Doe RN", client: str = "Alex M
         await settle(pilot)
     assert isinstance(pilot.app.screen, ClientPickerScreen)
     await pilot.press(*client, "ctrl+n")
+    await wait_for(pilot, NoteScreen)
+    if note:
+        await pilot.press(*note)
+    await pilot.press("ctrl+s")
     await settle(pilot)
 
 
@@ -63,7 +83,9 @@ async def test_save_reopen_and_correct(app: ExpertApp, db_path: Path):
         pregnant.focus()
         await pilot.press("n")  # corrected: not pregnant
         await settle(pilot)
-        await pilot.press("ctrl+s")  # practitioner and client are known now
+        await pilot.press("ctrl+s")  # practitioner and client are known now: only the note
+        await wait_for(pilot, NoteScreen)
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert screen.saved_id is not None
         assert screen.saved_id != first

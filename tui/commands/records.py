@@ -361,6 +361,7 @@ def _report(args: argparse.Namespace) -> int:
                     practitioner=record.practitioner,
                     knowledge=store.load_snapshot(record.knowledge_hash, tmp),
                     saved_at=record.saved_at,
+                    note=record.note,
                 )
             title = f"Consultation #{record.id}: {client.name} ({record.consultation_date})"
     _emit(to_html(text, title) if args.format == "html" else text, args.out)

@@ -1,14 +1,15 @@
-"""Clients and their consultations: search, history, reopen, export, re-explain as decided.
+"""Clients and their consultations: search, history, reopen, export, re-explain, erase.
 
 Saved consultations are never changed: reopening one loads its case into the form, and saving
-that is a new consultation that corrects it.
+that is a new consultation that corrects it. A client's whole record can be exported (a
+subject-access request) or erased on request; an erased client stays in the list as a
+tombstone (who erased, when, why) with their consultations' dates, practitioners and knowledge.
 """
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -16,23 +17,39 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from engine.errors import EngineError
 from tui.keymap import key
-from tui.messages import ExportFinished, RecordsLoaded
+from tui.messages import RecordsLoaded
 from tui.screens.prompt import PromptScreen
-from tui.screens.records_flow import default_export_dir, slug, write_reports
+from tui.screens.records_flow import ClientRecordsFlow
 from tui.screens.workspace import Workspace
 from tui.widgets.answers import FormAnswers, answers_from_data
 from tui.widgets.results import DECISIONS
 
 
+def tombstone(client: Any, erasure: dict[str, str] | None) -> str:  # noqa: ANN401 - ClientRecord
+    """What is left of an erased client: the erasure (who, when, why) and what was kept."""
+    lines = [f"Client #{client.id} was erased on {client.erased_at}."]
+    if erasure:
+        lines.append(f"Erased by {erasure['by']}; reason: {erasure['reason']}")
+    lines.append(
+        f"Their identity and the content of {client.consultation_count} consultation(s) were "
+        "removed. Kept: when each was saved, by whom, with which knowledge, and this erasure."
+    )
+    return "\n".join(lines)
+
+
 def consultation_details(record: Any) -> str:  # noqa: ANN401 - engine.records.ConsultationRecord
     """A stored consultation in a few lines (from its stored assessment)."""
     if record.erased:
-        return f"#{record.id}: erased on {record.erased_at} (content removed on request)"
+        return (
+            f"#{record.id} · {record.consultation_date} · saved {record.saved_at} by "
+            f"{record.practitioner} · knowledge {record.knowledge_name} "
+            f"{record.knowledge_version} ({record.knowledge_hash[:12]})\n"
+            f"content erased on {record.erased_at} (removed on request)"
+        )
     data = record.assessment
     symbol, words, _ = DECISIONS.get(record.decision, ("·", record.decision, ""))
     lines = [
@@ -49,7 +66,7 @@ def consultation_details(record: Any) -> str:  # noqa: ANN401 - engine.records.C
     if record.corrects:
         lines.append(f"corrects #{record.corrects}")
     if record.note:
-        lines.append(f"note: {record.note}")
+        lines.extend(["", "note:", record.note])
     findings = data.get("findings", []) if isinstance(data, dict) else []
     if findings:
         lines.append("")
@@ -62,7 +79,7 @@ def consultation_details(record: Any) -> str:  # noqa: ANN401 - engine.records.C
     return "\n".join(lines)
 
 
-class ClientsScreen(Screen[None]):
+class ClientsScreen(ClientRecordsFlow):
     """Client list with search; the selected client's consultations."""
 
     CSS_PATH = "../styles/clients.tcss"
@@ -86,9 +103,23 @@ class ClientsScreen(Screen[None]):
         key(
             "x",
             "export",
-            "Export",
+            "Reports",
             "clients.export",
             "Export the highlighted consultation's reports",
+        ),
+        key(
+            "e",
+            "export_client",
+            "Export client",
+            "clients.export_client",
+            "Export everything stored about the highlighted client (JSON, subject access)",
+        ),
+        key(
+            "delete",
+            "erase",
+            "Erase client",
+            "clients.erase",
+            "Erase the highlighted client on request (asks who, why, and to confirm)",
         ),
         key(
             "w",
@@ -105,6 +136,8 @@ class ClientsScreen(Screen[None]):
         self.clients: dict[int, Any] = {}
         self.consultations: dict[int, Any] = {}
         self.client_id: int | None = None
+        self.erasure: dict[str, str] | None = None
+        """The highlighted client's erasure (who, when, why), when they were erased."""
 
     def compose(self) -> ComposeResult:
         """Search + clients | consultations + details."""
@@ -142,9 +175,9 @@ class ClientsScreen(Screen[None]):
     # --- loading (threads) --------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="clients")
     def load_clients(self, search: str) -> None:
-        """Clients matching ``search``."""
+        """Clients matching ``search``, erased ones (tombstones) last."""
         try:
-            rows = tuple(self.workspace.store().clients(search))
+            rows = tuple(self.workspace.store().clients(search, include_erased=True))
         except EngineError as exc:
             self.post_message(RecordsLoaded("clients", (), error=str(exc)))
             return
@@ -152,22 +185,28 @@ class ClientsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
     def load_history(self, client_id: int) -> None:
-        """A client's consultations, newest first."""
+        """A client's consultations, newest first (after the erasure, for an erased client)."""
         try:
-            rows = tuple(self.workspace.store().consultations(client_id))
+            store = self.workspace.store()
+            erasure = store.erasure(client_id)
+            rows = tuple(store.consultations(client_id))
         except EngineError as exc:
             self.post_message(RecordsLoaded("consultations", (), error=str(exc)))
             return
+        self.post_message(RecordsLoaded("erasure", (erasure,)))
         self.post_message(RecordsLoaded("consultations", rows))
 
     @on(RecordsLoaded)
     def _loaded(self, event: RecordsLoaded) -> None:
         event.stop()
-        if event.error:
+        if event.kind == "erased":
+            self._erased(event)
+        elif event.error:
             self.notify(event.error, severity="error", timeout=8, markup=False)
-            return
-        if event.kind == "clients":
+        elif event.kind == "clients":
             self._show_clients(event.rows)
+        elif event.kind == "erasure":
+            self.erasure = event.rows[0]
         elif event.kind == "consultations":
             self._show_history(event.rows)
 
@@ -178,9 +217,8 @@ class ClientsScreen(Screen[None]):
         self.clients = {c.id: c for c in rows}
         for c in rows:
             last = (c.last_saved_at or "")[:10]
-            table.add_row(
-                c.display_name, c.reference, str(c.consultation_count), last, key=str(c.id)
-            )
+            name = Text(c.display_name, style="dim" if c.erased else "")
+            table.add_row(name, c.reference, str(c.consultation_count), last, key=str(c.id))
         if rows:
             ids = [c.id for c in rows]
             table.move_cursor(row=ids.index(keep) if keep in ids else 0)
@@ -202,7 +240,11 @@ class ClientsScreen(Screen[None]):
                 key=str(r.id),
             )
         detail = self.query_one("#history-detail", Static)
-        detail.update("" if rows else "No consultations saved yet (c: start one).")
+        client = self.clients.get(self.client_id or -1)
+        if client is not None and client.erased:
+            detail.update(tombstone(client, self.erasure))
+        else:
+            detail.update("" if rows else "No consultations saved yet (c: start one).")
 
     @on(Input.Changed, "#client-search")
     def _search(self, event: Input.Changed) -> None:
@@ -217,6 +259,7 @@ class ClientsScreen(Screen[None]):
         if event.row_key.value is None:
             return
         self.client_id = int(event.row_key.value)
+        self.erasure = None
         client = self.clients.get(self.client_id)
         name = client.display_name if client is not None else ""
         self.query_one("#history-title", Label).update(f"Consultations of {name}")
@@ -229,21 +272,36 @@ class ClientsScreen(Screen[None]):
     @on(DataTable.RowHighlighted, "#history-table")
     def _consultation_highlighted(self, event: DataTable.RowHighlighted) -> None:
         record = self.consultations.get(int(event.row_key.value or 0))
-        if record is not None:
-            self.query_one("#history-detail", Static).update(consultation_details(record))
+        if record is None:
+            return
+        text = consultation_details(record)
+        client = self.clients.get(record.client_id)
+        if client is not None and client.erased:
+            text = f"{tombstone(client, self.erasure)}\n\n{text}"
+        self.query_one("#history-detail", Static).update(text)
 
     @on(DataTable.RowSelected, "#history-table")
     async def _consultation_selected(self) -> None:
         await self.action_reopen()
 
     # --- actions ----------------------------------------------------------------------
-    def _selected_consultation(self) -> Any:  # noqa: ANN401
+    def selected_consultation(self) -> Any:  # noqa: ANN401 - engine.records.ConsultationRecord
+        """The consultation highlighted in the history (None, with a notification)."""
         table = self.query_one("#history-table", DataTable)
         if not self.consultations or table.row_count == 0:
             self.notify("Highlight a saved consultation first", severity="warning", markup=False)
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.consultations.get(int(key or 0))
+
+    def highlighted_client(self) -> Any:  # noqa: ANN401 - engine.records.ClientRecord
+        """The client highlighted in the list (None, with a notification, when there is none)."""
+        client = self.clients.get(self.client_id or -1)
+        if client is None:
+            self.notify(
+                "Highlight a client first (ctrl+n adds one)", severity="warning", markup=False
+            )
+        return client
 
     def action_search(self) -> None:
         """Focus the search."""
@@ -269,18 +327,18 @@ class ClientsScreen(Screen[None]):
 
     async def action_consult(self) -> None:
         """A new consultation for the highlighted client."""
-        client = self.clients.get(self.client_id or -1)
-        if client is None or client.erased:
-            self.notify(
-                "Highlight a client first (ctrl+n adds one)", severity="warning", markup=False
-            )
+        client = self.highlighted_client()
+        if client is None:
+            return
+        if client.erased:
+            self.notify("That client was erased", severity="warning", markup=False)
             return
         answers = FormAnswers(consultation_date=self.workspace.date())
         await self._open(answers, client, None)
 
     async def action_reopen(self) -> None:
         """Reopen the highlighted consultation in the form (saving it records a correction)."""
-        record = self._selected_consultation()
+        record = self.selected_consultation()
         setup = self.workspace.setup
         if record is None or setup is None:
             return
@@ -289,54 +347,37 @@ class ClientsScreen(Screen[None]):
             return
         answers = answers_from_data(setup.sections, record.case_data, today=self.workspace.date())
         await self._open(answers, self.clients.get(record.client_id), record.id)
-        self.notify(f"Reopened #{record.id}: saving records a correction of it", markup=False)
+        note = f"\nIts note: {_shorten(record.note)}" if record.note else ""
+        self.notify(
+            f"Reopened #{record.id}: saving records a correction of it{note}",
+            timeout=8 if note else 5,
+            markup=False,
+        )
 
     async def _open(self, answers: FormAnswers, client: Any, corrects: int | None) -> None:  # noqa: ANN401
         app: Any = self.app
         await app.open_consultation(answers, client=client, corrects=corrects)
 
-    def action_export(self) -> None:
-        """Export the highlighted consultation's reports as it was saved."""
-        record = self._selected_consultation()
-        if record is None or record.erased:
-            return
-        client = self.clients.get(record.client_id)
-        self._export(record, client.name if client is not None else "Client")
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def _export(self, record: Any, name: str) -> None:  # noqa: ANN401
-        store = self.workspace.store()
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                try:
-                    knowledge = store.load_snapshot(record.knowledge_hash, Path(tmp))
-                except EngineError:
-                    knowledge = None  # titles fall back to ids
-                paths = write_reports(
-                    default_export_dir(),
-                    assessment=record.assessment,
-                    case_data=record.case_data,
-                    client_name=name,
-                    practitioner=record.practitioner,
-                    knowledge=knowledge,
-                    saved_at=record.saved_at,
-                    stem=f"{slug(name)}-{record.consultation_date}-c{record.id}",
-                )
-        except (OSError, ValueError, EngineError) as exc:
-            self.post_message(ExportFinished((), error=str(exc)))
-            return
-        self.post_message(ExportFinished(tuple(str(p) for p in paths)))
-
-    @on(ExportFinished)
-    def _exported(self, event: ExportFinished) -> None:
+    def _erased(self, event: RecordsLoaded) -> None:
         if event.error:
-            self.notify(f"Export failed: {event.error}", severity="error", timeout=8, markup=False)
+            self.notify(f"Not erased: {event.error}", severity="error", timeout=8, markup=False)
+            return
+        self.client_id = event.rows[0]
+        self.notify(
+            f"Erased client #{self.client_id}: identity and consultation content removed; "
+            "the tombstone and the erasure stay in the audit log",
+            timeout=8,
+            markup=False,
+        )
+        search = self.query_one("#client-search", Input)
+        if search.value:
+            search.value = ""  # the tombstone has no name to match: show every client
         else:
-            self.notify("Exported:\n" + "\n".join(event.paths), timeout=8, markup=False)
+            self.load_clients("")
 
     def action_explain(self) -> None:
         """Re-assess with the stored knowledge snapshot and explain the decision as it was made."""
-        record = self._selected_consultation()
+        record = self.selected_consultation()
         if record is not None and not record.erased:
             self._replay(record.id)
 
@@ -369,3 +410,9 @@ class ClientsScreen(Screen[None]):
                 readonly=True,
             )
         )
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    """A long note cut for a notification (the client list shows it whole)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
