@@ -294,6 +294,8 @@ class _FastRule:
     """Kinds of the positive patterns: each needs a candidate before anything can match."""
     fixed: tuple[Fact, ...] | None
     """The conclusions when they do not depend on the bound facts (care, unzoned findings)."""
+    single: _FastPattern | None
+    """The only pattern, when the rule has one positive pattern and no negated one."""
 
     @classmethod
     def of(cls, rule: LogicRule) -> _FastRule:
@@ -308,6 +310,7 @@ class _FastRule:
             tuple(fast(p) for p in rule.patterns if p.negated),
             frozenset(p.kind for p in positive),
             None if fixed is None else tuple(_as_fact(d) for d in fixed),
+            positive[0] if len(positive) == 1 and len(rule.patterns) == 1 else None,
         )
 
 
@@ -352,7 +355,33 @@ class Evaluator:
                         continue  # a positive pattern has no candidate (a kind new in this
                         # pass marks it dirty, so the rule runs in the next one)
                     rule_id = fast.rule.id
-                    for match in _matches(fast, by_kind):
+                    single = fast.single
+                    if single is None:
+                        found = _matches(fast, by_kind)
+                    else:
+                        # Most rules: one pattern, no join, no negation. A repeat pass only
+                        # builds a Match when the truth or the questions changed.
+                        found = []
+                        for ef in by_kind[single.kind]:
+                            truth, paths = _fast_truth(single, ef, _NO_BINDINGS)
+                            if truth is _FALSE:
+                                continue
+                            bindings = ((single.alias, ef.fact.fid),)
+                            old = matches.get((rule_id, bindings))
+                            if old is not None and (
+                                old.truth > truth
+                                or (old.truth is truth and paths <= old.unknown_paths)
+                            ):
+                                continue
+                            found.append(
+                                Match(
+                                    rule_id=rule_id,
+                                    bindings=bindings,
+                                    truth=truth,
+                                    unknown_paths=paths,
+                                ),
+                            )
+                    for match in found:
                         merged = _merge(matches.get((rule_id, match.bindings)), match)
                         if merged is None:
                             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -57,12 +58,17 @@ def normalize(text: str) -> str:
 
 def lookup_keys(text: str) -> list[str]:
     """The keys tried for ``text``, strictest first (each drops more that carries no identity)."""
+    return list(_lookup_keys(text))
+
+
+@functools.lru_cache(maxsize=4096)  # the same names come back in case after case
+def _lookup_keys(text: str) -> tuple[str, ...]:
     key = normalize(text)
     # A bare number may be a strength without a unit ("aspirin 81").
     bare = " ".join(_NUMBER.sub(" ", key).split())
     formless = " ".join(w for w in bare.split() if w not in _FORMS)
     routeless = " ".join(w for w in formless.split() if w not in _ROUTES)
-    return list(dict.fromkeys(k for k in (key, bare, formless, routeless) if k))
+    return tuple(dict.fromkeys(k for k in (key, bare, formless, routeless) if k))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +99,7 @@ class Terminology:
 
     def lookup(self, text: str, kinds: Iterable[TermKind]) -> Match | None:
         """Recognise ``text`` as a term of one of ``kinds``; None when unrecognised."""
-        for kind, probe in ((k, p) for p in lookup_keys(text) for k in kinds):
+        for kind, probe in ((k, p) for p in _lookup_keys(text) for k in kinds):
             hit = self.index.get((kind, probe))
             if hit is not None:
                 term_id, via = hit
