@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from engine.case import Case
 from engine.compile import GATE_ALIAS, PHASE_KIND, CompiledKnowledge
@@ -211,6 +211,58 @@ class _GraphNodes(Mapping[str, FactNode]):
         return f"GraphNodes({self._built()!r})"
 
 
+class _Supports(Sequence[Support]):
+    """The graph's firings as supports, built on first use (like ``_GraphNodes``)."""
+
+    __slots__ = ("_built", "_firings", "_more")
+
+    def __init__(self, firings: Sequence[Firing], more: Sequence[Support]) -> None:
+        self._firings = firings
+        self._more = more
+        self._built: tuple[Support, ...] | None = None
+
+    def _all(self) -> tuple[Support, ...]:
+        if self._built is None:
+            self._built = (
+                *(
+                    Support(
+                        rule=f.rule_id,
+                        premises=_premises(f),
+                        conclusions=f.conclusions,
+                        phase=f.phase,
+                    )
+                    for f in self._firings
+                ),
+                *self._more,
+            )
+        return self._built
+
+    @overload
+    def __getitem__(self, index: int) -> Support: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Support, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Support | tuple[Support, ...]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Support]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Supports({self._all()!r})"
+
+
 def _nodes(facts: FactSet, registry: Mapping[str, Mapping[str, Any]]) -> dict[str, FactNode]:
     nodes: dict[str, FactNode] = {
         # The case's facts are never changed after build_facts: the graph shares their maps.
@@ -248,10 +300,6 @@ def _result(
     """The assessment from a run and its evaluation; ``care`` caches each rule's care entries."""
     if care is None:
         care = {}
-    supports = [
-        Support(rule=f.rule_id, premises=_premises(f), conclusions=f.conclusions, phase=f.phase)
-        for f in run.firings
-    ]
     answered = {f.fid: f.fields for f in facts.facts}
     registry = run.facts
     book = FindingBook()
@@ -261,25 +309,25 @@ def _result(
     given: set[tuple[str, str, str]] = set()  # (section, rule, text): one instruction each
     hits: dict[str, list[LimitHit]] = {}
 
-    def bound(support: Support) -> dict[str, Mapping[str, Any]]:
+    def bound(firing: Firing) -> dict[str, Mapping[str, Any]]:
         return {
             alias: answered[fid] if fid in answered else registry[fid]
-            for alias, fid in support.premises
+            for alias, fid in firing.premises
             if fid in answered or fid in registry
         }
 
-    for support in supports:
-        rule = knowledge.rule_index[support.rule]
+    for firing in run.firings:
+        rule = knowledge.rule_index[firing.rule_id]
         out = rule.output
         if isinstance(out, FindingOut):
-            premises = bound(support)
+            premises = bound(firing)
             zone = premises[out.zone.alias].get(out.zone.field) if out.zone else None
             wait = _wait(case, out, premises)
             book.add(out.code, rule, zone=zone, wait=wait, advice=out.advice)
         elif isinstance(out, LimitOut):
-            zone = bound(support)[out.area_alias].get("zone")
+            zone = bound(firing)[out.area_alias].get("zone")
             hits.setdefault(str(zone), []).append(
-                LimitHit(rule=rule, out=out, fid=support.conclusions[0])
+                LimitHit(rule=rule, out=out, fid=firing.conclusions[0])
             )
         elif isinstance(out, CareOut):
             entries = care.get(rule.id)
@@ -320,7 +368,7 @@ def _result(
         engine=f"durable-rules {ENGINE_VERSION}",
         disclaimer=knowledge.manifest.disclaimer.strip(),
         justification=Justification(
-            facts=_GraphNodes(facts, registry), supports=(*supports, *depth_supports)
+            facts=_GraphNodes(facts, registry), supports=_Supports(run.firings, depth_supports)
         ),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -147,7 +147,7 @@ class Justification:
     """The justification graph of one assessment."""
 
     facts: Mapping[str, FactNode]
-    supports: tuple[Support, ...]
+    supports: Sequence[Support]
 
     def supports_of(self, fid: str) -> tuple[Support, ...]:
         """Firings that concluded ``fid``."""

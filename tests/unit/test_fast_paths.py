@@ -1,4 +1,4 @@
-"""The evaluator's prepared tests (``_FastTest``) give exactly ``pattern_truth``'s answers."""
+"""Speed measures that must not change answers: prepared evaluator tests, no cycles, lazy graph."""
 
 from __future__ import annotations
 
@@ -94,3 +94,21 @@ def test_an_assessment_leaves_no_reference_cycles_for_the_collector() -> None:
     finally:
         gc.enable()
     assert left == 0
+
+
+def test_the_lazy_justification_behaves_as_a_mapping_and_a_sequence() -> None:
+    knowledge = load_knowledge(DEFAULT_KNOWLEDGE)
+    assessor = Assessor(compile_knowledge(knowledge))
+    graph = assessor.assess(load_case(knowledge, EXAMPLES[0])).justification
+    supports = tuple(graph.supports)
+    assert supports
+    assert graph.supports == supports
+    assert graph.supports[0] == supports[0]
+    assert graph.supports[-2:] == supports[-2:]
+    assert len(graph.supports) == len(supports)
+    nodes = dict(graph.facts)
+    assert len(graph.facts) == len(nodes)
+    assert all(graph.facts[fid] is node for fid, node in nodes.items())
+    for support in supports:
+        assert all(fid in graph.facts for fid in support.conclusions)
+        assert all(fid in graph.facts for _, fid in support.premises)
