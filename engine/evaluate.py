@@ -245,6 +245,68 @@ class _FastPattern:
     alias: str
     kind: str
     tests: tuple[_FastTest, ...]
+    key: tuple[str, frozenset[str]] | None = None
+    """(field, text values) of the first test that only a fact holding one of those texts, or
+    lacking the field, can pass: candidates are looked up by it (``_Candidates``)."""
+
+
+def _key_of(tests: Sequence[Test]) -> tuple[str, frozenset[str]] | None:
+    for test in tests:
+        value = test.value
+        if test.op in {"eq", "same_as"} and isinstance(value, str):
+            return test.field, frozenset({value})
+        if test.op == "in" and isinstance(value, tuple):
+            texts = frozenset(v for v in value if isinstance(v, str))
+            if len(texts) == len(set(value)):
+                return test.field, texts
+    return None
+
+
+class _Candidates:
+    """Per run: the facts a pattern could match, found through its key test.
+
+    Facts whose key field holds another value fail that test, so the pattern is FALSE on them
+    whatever its other tests say; facts lacking the field stay (UNKNOWN). The order is the
+    order of ``by_kind``, as a plain scan would give.
+    """
+
+    __slots__ = ("_tables", "by_kind")
+
+    def __init__(self, by_kind: Mapping[str, list[EvalFact]]) -> None:
+        self.by_kind = by_kind
+        self._tables: dict[tuple[str, str], tuple[int, dict[str, list[int]], list[int]]] = {}
+
+    def of(self, pattern: _FastPattern) -> list[EvalFact]:
+        facts = self.by_kind.get(pattern.kind, [])
+        key = pattern.key
+        if key is None or len(facts) < 2:  # noqa: PLR2004 - a scan is cheaper
+            return facts
+        field, values = key
+        table = self._tables.get((pattern.kind, field))
+        if table is None or table[0] != len(facts):  # facts of a kind are only ever appended
+            table = self._table(facts, field)
+            self._tables[pattern.kind, field] = table
+        _, by_value, absent = table
+        picked = list(absent)
+        for value in values:
+            picked.extend(by_value.get(value, ()))
+        if len(picked) > 1:
+            picked.sort()
+        return [facts[i] for i in picked]
+
+    @staticmethod
+    def _table(
+        facts: Sequence[EvalFact], field: str
+    ) -> tuple[int, dict[str, list[int]], list[int]]:
+        by_value: dict[str, list[int]] = {}
+        absent: list[int] = []
+        for i, ef in enumerate(facts):
+            fields = ef.fact.fields
+            if field not in fields:
+                absent.append(i)
+            elif isinstance(fields[field], str):
+                by_value.setdefault(fields[field], []).append(i)
+        return len(facts), by_value, absent
 
 
 def _fast_truth(
@@ -300,7 +362,9 @@ class _FastRule:
     @classmethod
     def of(cls, rule: LogicRule) -> _FastRule:
         def fast(p: Pattern) -> _FastPattern:
-            return _FastPattern(p.alias, p.kind, tuple(_FastTest.of(t) for t in p.tests))
+            return _FastPattern(
+                p.alias, p.kind, tuple(_FastTest.of(t) for t in p.tests), _key_of(p.tests)
+            )
 
         fixed = fixed_conclusions(rule)
         positive = tuple(fast(p) for p in rule.patterns if not p.negated)
@@ -344,6 +408,7 @@ class Evaluator:
             by_kind.setdefault(ef.fact.kind, []).append(ef)
         matches: dict[tuple[str, tuple[tuple[str, str], ...]], Match] = {}
         reads = self._reads
+        pick = _Candidates(by_kind)
         for layer in self._layers:
             todo = layer
             while todo:
@@ -357,12 +422,12 @@ class Evaluator:
                     rule_id = fast.rule.id
                     single = fast.single
                     if single is None:
-                        found = _matches(fast, by_kind)
+                        found = _matches(fast, pick)
                     else:
                         # Most rules: one pattern, no join, no negation. A repeat pass only
                         # builds a Match when the truth or the questions changed.
                         found = []
-                        for ef in by_kind[single.kind]:
+                        for ef in pick.of(single):
                             truth, paths = _fast_truth(single, ef, _NO_BINDINGS)
                             if truth is _FALSE:
                                 continue
@@ -440,7 +505,7 @@ class Evaluator:
         fast = self._fast.get(rule.id)
         if fast is None or fast.rule is not rule:
             fast = _FastRule.of(rule)
-        return _matches(fast, by_kind)
+        return _matches(fast, _Candidates(by_kind))
 
 
 def _negation(
@@ -465,36 +530,19 @@ def _negation(
     return total, paths
 
 
-def _matches(fast: _FastRule, by_kind: Mapping[str, list[EvalFact]]) -> list[Match]:
+def _matches(fast: _FastRule, pick: _Candidates) -> list[Match]:
     """Every TRUE or UNKNOWN combination of facts for one prepared rule."""
-    positive = fast.positive
-    for pattern in positive:
-        if not by_kind.get(pattern.kind):
+    for pattern in fast.positive:
+        if not pick.by_kind.get(pattern.kind):
             return []  # a positive pattern with no candidate: nothing can match
-    rule_id = fast.rule.id
     out: list[Match] = []
-    if len(positive) == 1 and not fast.negative:
-        # Most rules: one pattern, no join, no negation.
-        only = positive[0]
-        for ef in by_kind[only.kind]:
-            truth, paths = _fast_truth(only, ef, _NO_BINDINGS)
-            if truth is not _FALSE:
-                out.append(
-                    Match(
-                        rule_id=rule_id,
-                        bindings=((only.alias, ef.fact.fid),),
-                        truth=truth,
-                        unknown_paths=paths,
-                    ),
-                )
-        return out
-    _walk(fast, by_kind, out, 0, {}, [], _TRUE, _NO_PATHS)
+    _walk(fast, pick, out, 0, {}, [], _TRUE, _NO_PATHS)
     return out
 
 
 def _walk(  # noqa: PLR0917 - the recursion's state, passed explicitly
     fast: _FastRule,
-    by_kind: Mapping[str, list[EvalFact]],
+    pick: _Candidates,
     out: list[Match],
     i: int,
     bound: dict[str, Fact],
@@ -510,7 +558,7 @@ def _walk(  # noqa: PLR0917 - the recursion's state, passed explicitly
     positive = fast.positive
     if i == len(positive):
         if fast.negative:
-            negation, neg_paths = _negation(fast, by_kind, bound)
+            negation, neg_paths = _negation(fast, pick.by_kind, bound)
             if negation is _FALSE:
                 return
             if negation is _UNKNOWN:
@@ -526,7 +574,7 @@ def _walk(  # noqa: PLR0917 - the recursion's state, passed explicitly
         )
         return
     pattern = positive[i]
-    for ef in by_kind[pattern.kind]:
+    for ef in pick.of(pattern):
         fid = ef.fact.fid
         if any(fid == used for _, used in chosen):
             continue
@@ -535,6 +583,6 @@ def _walk(  # noqa: PLR0917 - the recursion's state, passed explicitly
             continue
         bound[pattern.alias] = ef.fact
         chosen.append((pattern.alias, fid))
-        _walk(fast, by_kind, out, i + 1, bound, chosen, min(truth, t), paths | p if p else paths)
+        _walk(fast, pick, out, i + 1, bound, chosen, min(truth, t), paths | p if p else paths)
         chosen.pop()
         del bound[pattern.alias]

@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 
 from engine import Assessor, compile_knowledge, load_knowledge
 from engine.case import load_case
-from engine.evaluate import EvalFact, _fast_truth, _FastPattern, _FastTest, pattern_truth
+from engine.evaluate import (
+    EvalFact,
+    Truth,
+    _Candidates,
+    _fast_truth,
+    _FastPattern,
+    _FastTest,
+    _key_of,
+    pattern_truth,
+)
 from engine.facts import Fact
 from engine.patterns import Pattern, Ref
 from engine.patterns import Test as FieldTest
@@ -112,3 +121,26 @@ def test_the_lazy_justification_behaves_as_a_mapping_and_a_sequence() -> None:
     for support in supports:
         assert all(fid in graph.facts for fid in support.conclusions)
         assert all(fid in graph.facts for _, fid in support.premises)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(field_tests_strategy(), min_size=1, max_size=3),
+    st.lists(facts_fields, max_size=6),
+)
+def test_candidates_keep_every_fact_the_pattern_does_not_rule_out(
+    field_tests: list[FieldTest], many: list[dict[str, Any]]
+) -> None:
+    """The key index drops only facts on which the pattern is FALSE, and keeps scan order."""
+    field_tests = [t for t in field_tests if not isinstance(t.value, Ref)] or [
+        FieldTest(field="a", op="eq", value="x", path=())
+    ]
+    prepared = _FastPattern(
+        "p", "k", tuple(_FastTest.of(t) for t in field_tests), _key_of(field_tests)
+    )
+    facts = [EvalFact(fact=_fact(f"f{i}", fields), certain=True) for i, fields in enumerate(many)]
+    picked = _Candidates({"k": facts}).of(prepared)
+    assert picked == [ef for ef in facts if ef in picked]  # scan order
+    for ef in facts:
+        if ef not in picked:
+            assert _fast_truth(prepared, ef, {})[0] is Truth.FALSE
