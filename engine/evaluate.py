@@ -397,6 +397,14 @@ class Evaluator:
         ]
         self._reads = {r.id: frozenset(p.kind for p in r.patterns) for r in self.rules}
         self._fast = fast
+        # Per layer: kind -> positions of the rules reading it (semi-naive re-runs).
+        self._readers: list[dict[str, tuple[int, ...]]] = []
+        for layer in self._layers:
+            readers: dict[str, list[int]] = {}
+            for position, f in enumerate(layer):
+                for kind in self._reads[f.rule.id]:
+                    readers.setdefault(kind, []).append(position)
+            self._readers.append({k: tuple(v) for k, v in readers.items()})
 
     def run(self, facts: Sequence[Fact], phantoms: Sequence[Fact] = ()) -> Evaluation:
         """Evaluate every rule against the facts (phantoms stand for unanswered lists)."""
@@ -407,9 +415,8 @@ class Evaluator:
         for ef in store.values():
             by_kind.setdefault(ef.fact.kind, []).append(ef)
         matches: dict[tuple[str, tuple[tuple[str, str], ...]], Match] = {}
-        reads = self._reads
         pick = _Candidates(by_kind)
-        for layer in self._layers:
+        for layer, readers in zip(self._layers, self._readers, strict=True):
             todo = layer
             while todo:
                 # Semi-naive: after the first pass only rules reading a kind that changed run again.
@@ -452,7 +459,8 @@ class Evaluator:
                             continue
                         matches[rule_id, match.bindings] = merged
                         dirty |= self._derive(fast, merged, store, by_kind)
-                todo = [f for f in layer if reads[f.rule.id] & dirty] if dirty else []
+                again = sorted({i for kind in dirty for i in readers.get(kind, ())})
+                todo = [layer[i] for i in again]
         return Evaluation(matches=tuple(matches.values()), facts=store, strata=self.strata)
 
     def _derive(
