@@ -200,3 +200,62 @@ async def test_an_engine_failure_is_shown_not_swallowed(app: ExpertApp, monkeypa
         await settle(pilot)
         assert "simulated defect" in banner(app)
         assert "ENGINE ERROR" in banner(app)
+
+
+async def test_a_misspelt_medication_is_offered_its_term(app: ExpertApp):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await load_case(pilot, screen, case())
+        row = await screen.form.add_row("client.medications")
+        await settle(pilot)
+        name = row.query_one(f"#q-client-medications-{row.serial}-name", AnswerInput)
+        await pilot.press(*"isotretinon")
+        await settle(pilot)
+        # the offer, with the term it stands for, under the row (the field is too narrow)
+        offer = row.query_children(".offer").first()
+        assert offer.display
+        assert "→ accepts isotretinoin · Isotretinoin (oral)" in str(offer.render())
+        assert screen.form.region.contains_region(offer.region)  # scrolled into view
+        await pilot.press("right")  # accept it
+        await settle(pilot)
+        assert name.value == "isotretinoin"
+        assert not offer.display
+        note = str(row.query_children(".note").first().render())
+        assert "isotretinoin" in note
+        assert "not recognised" not in note
+        await pilot.press("tab", "c")  # status: current
+        await settle(pilot)
+        assert "ISOTRETINOIN_CURRENT" in codes(screen)
+
+
+async def test_completion_from_a_word_inside_a_name_and_a_strength(app: ExpertApp):
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await load_case(pilot, screen, case())
+        row = await screen.form.add_row("client.conditions")
+        await settle(pilot)
+        name = row.query_one(AnswerInput)
+        await pilot.press(*"dermatitis")
+        await settle(pilot)
+        # "dermatitis" is a name itself; down goes through the names it is a word of
+        offered = []
+        for _ in range(len(name.completions)):
+            await pilot.press("down")
+            offered.append(name.offer.text if name.offer else "")
+            if offered[-1] == "Atopic dermatitis":
+                break
+        assert offered[-1] == "Atopic dermatitis", offered
+        await pilot.press("right")
+        assert name.value == "Atopic dermatitis"
+
+        medication = await screen.form.add_row("client.medications")
+        await settle(pilot)
+        name = medication.query_one(AnswerInput)
+        await pilot.press(*"Eliq 5")
+        await settle(pilot)
+        assert name.offer is not None
+        assert name.offer.text == "Eliquis 5"  # the strength typed is kept
+        await pilot.press("right")
+        await settle(pilot)
+        assert name.value == "Eliquis 5"
+        assert "apixaban" in str(medication.query_children(".note").first().render())

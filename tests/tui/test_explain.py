@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input, OptionList, Static, Tree
+import datetime as dt
+
+from textual.widgets import Header, Input, OptionList, Static, Tree
 
 from tests.tui.helpers import case, codes, load_case, ready, settle
 from tui.app import ExpertApp
@@ -12,9 +14,14 @@ from tui.screens.record import RecordScreen
 from tui.screens.suggestions import SuggestionsScreen
 from tui.screens.why_asked import WhyAskedScreen
 from tui.screens.why_not import WhyNotScreen
+from tui.widgets.fields import AnswerInput
 from tui.widgets.results import DecisionBanner, FindingsTable
 
 ELIQUIS = {"medications": [{"name": "Eliquis", "status": "current"}]}
+ISOTRETINOIN_STOPPED = {
+    "medications": [{"name": "isotretinoin", "status": "stopped", "stopped_days_ago": 100}]
+}
+"""Stopped 100 days before TODAY: a six-month wait ends in 80 days, on 2027-02-16."""
 
 
 def tree_labels(tree: Tree) -> list[str]:
@@ -194,3 +201,60 @@ async def test_absolute_finding_cannot_be_cleared(app: ExpertApp):
         await pilot.press("c")
         await settle(pilot)
         assert isinstance(app.screen, ExplanationScreen)
+
+
+async def choose_wait(pilot, app: ExpertApp) -> str:
+    """Highlight the wait suggestion; return its what-if details."""
+    assert isinstance(app.screen, SuggestionsScreen)
+    kinds = [s.kind for s in app.screen.suggestions]
+    app.screen.query_one("#suggestions", OptionList).highlighted = kinds.index("wait")
+    await settle(pilot)
+    return str(app.screen.query_one("#suggest-detail", Static).render())
+
+
+async def test_apply_a_wait_suggestion_plans_the_session_for_that_date(app: ExpertApp):
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await load_case(pilot, screen, case(client=ISOTRETINOIN_STOPPED))
+        assert "ISOTRETINOIN_WITHIN_6M" in codes(screen)
+        assert screen.assessment is not None
+        assert screen.assessment.decision == "DEFER"
+        await pilot.press("f7")
+        await settle(pilot)
+        detail = await choose_wait(pilot, app)
+        # what applying it does, before it is applied
+        assert "plans the session for 2027-02-16 (+80 days)" in detail
+        assert "consultation_date: 2026-11-28 -> 2027-02-16" in detail
+        assert "stopped_days_ago: 100 -> 180" in detail
+        assert "decision: DEFER -> PROCEED" in detail
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ConsultationScreen)
+        # the session is planned for the date the wait ends, and the window has passed
+        assert screen.form.answers().consultation_date == dt.date(2027, 2, 16)
+        assert screen.query_one("#q-consultation_date", AnswerInput).value == "2027-02-16"
+        assert screen.outcome is not None
+        medication = screen.outcome.built.data["client"]["medications"][0]
+        assert medication["stopped_days_ago"] == 180
+        assert "ISOTRETINOIN_WITHIN_6M" not in codes(screen)
+        assert screen.assessment.decision == "PROCEED"
+        # and the screen says so
+        assert "session 2027-02-16, in 80 days" in screen.sub_title
+        header = str(screen.query_one(Header).query_one("HeaderTitle").render())
+        assert "2027-02-16" in header
+
+
+async def test_a_wait_applied_from_an_explanation_reaches_the_consultation(app: ExpertApp):
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await load_case(pilot, screen, case(client=ISOTRETINOIN_STOPPED))
+        screen.explain(("finding", "ISOTRETINOIN_WITHIN_6M"))
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await choose_wait(pilot, app)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ConsultationScreen)
+        assert screen.form.answers().consultation_date == dt.date(2027, 2, 16)
+        assert "ISOTRETINOIN_WITHIN_6M" not in codes(screen)

@@ -6,6 +6,7 @@ back as an ``AssessmentFinished`` message and is handed down to the results pane
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import TYPE_CHECKING, ClassVar
 
@@ -14,18 +15,19 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.signal import Signal
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.records import ClientRecord
-from tui.keymap import key
+from engine.whatif import shift_days
+from tui.keymap import KeyFooter, key
 from tui.messages import (
     AssessmentFinished,
     IntakeChanged,
 )
 from tui.screens.explain_flow import ExplainFlow
-from tui.screens.workspace import Outcome, Workspace, assess_answers, notes_for
-from tui.widgets.answers import FormAnswers
+from tui.screens.workspace import Outcome, Workspace, assess_answers, notes_for, session_note
+from tui.widgets.answers import FormAnswers, answers_from_data, build_case_data
 from tui.widgets.entries import EntryList
 from tui.widgets.intake_form import IntakeForm, controls_of
 from tui.widgets.results import DecisionBanner, FindingsTable, ResultsPanel
@@ -55,14 +57,7 @@ class ConsultationScreen(ExplainFlow):
             "consultation.export",
             "Export the practitioner summary and the client handout",
         ),
-        key(
-            "ctrl+n",
-            "new",
-            "New",
-            "consultation.new",
-            "Start a new, empty consultation",
-            show=False,
-        ),
+        key("ctrl+n", "new", "New", "consultation.new", "Start a new, empty consultation"),
         key(
             "f5",
             "explain_decision",
@@ -84,12 +79,15 @@ class ConsultationScreen(ExplainFlow):
             "consultation.suggest",
             "Verified plan changes that remove or lower findings",
         ),
+        # f8 and ctrl+t are shown by the question or the list holding the focus (fields.py,
+        # entries.py), where they apply; here they only explain why nothing happens elsewhere.
         key(
             "f8",
             "why_asked",
             "Asked",
             "consultation.why_asked",
             "Why the focused question is asked",
+            show=False,
         ),
         key(
             "f9",
@@ -142,6 +140,8 @@ class ConsultationScreen(ExplainFlow):
         """Change -> results painted on screen, in ms (bench/tui.py reads it)."""
         self.painted_at: list[float] = []
         """``time.perf_counter()`` when each assessment's results were painted."""
+        self.session_date: dt.date = self.initial.consultation_date
+        """The consultation date of the answers on screen (shown in the title when not today)."""
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -153,7 +153,7 @@ class ConsultationScreen(ExplainFlow):
         with Horizontal(id="panes"):
             yield IntakeForm(setup, self.initial, id="form")
             yield ResultsPanel(id="results")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Title, then the first assessment; re-assess whenever the knowledge reloads."""
@@ -171,7 +171,10 @@ class ConsultationScreen(ExplainFlow):
         extra = f" · corrects #{self.corrects}" if self.corrects else ""
         if self.saved_id:
             extra += f" · saved #{self.saved_id}"
-        self.sub_title = f"{who}{extra}{kn}"
+        # A session planned for another day (an applied wait) says so first: it is what the
+        # findings were decided for.
+        when = session_note(self.session_date, self.workspace.date())
+        self.sub_title = f"{when + ' · ' if when else ''}{who}{extra}{kn}"
 
     @property
     def form(self) -> IntakeForm:
@@ -232,6 +235,9 @@ class ConsultationScreen(ExplainFlow):
         self.form.built = outcome.built
         if outcome.trace is not None:
             self.last_trace = outcome.trace
+        if self._requested is not None and self._requested.consultation_date != self.session_date:
+            self.session_date = self._requested.consultation_date
+            self._set_title()
         banner = self.query_one(DecisionBanner)
         banner.show(
             outcome.trace.assessment if outcome.trace is not None else None,
@@ -304,6 +310,34 @@ class ConsultationScreen(ExplainFlow):
         else:
             self.request_assessment(answers, force=True)
         self._set_title()
+
+    # --- edits from the explanation screens ----------------------------------------------
+    async def apply_edit(self, edit: object) -> None:
+        """Apply what an explanation screen returned (a wait plans the session for its end)."""
+        from tui.screens.suggestions import ShiftDate  # noqa: PLC0415 - not on the start-up path
+
+        if isinstance(edit, ShiftDate):
+            await self.shift_date(dt.date.fromisoformat(edit.until), edit.label)
+            return
+        await super().apply_edit(edit)
+
+    async def shift_date(self, until: dt.date, label: str = "") -> None:
+        """Plan the session for ``until``: the date moves and every "days ago" answer with it."""
+        knowledge, setup = self.workspace.knowledge, self.workspace.setup
+        if knowledge is None or setup is None:
+            return
+        current = self.form.answers()
+        days = (until - current.consultation_date).days
+        data = shift_days(knowledge, dict(build_case_data(setup.sections, current).data), days)
+        await self.load_answers(answers_from_data(setup.sections, data, today=until))
+        self.session_date = until
+        self._set_title()
+        self.notify(
+            f"Session planned for {until.isoformat()} ({days:+d} days): the consultation date and "
+            f"every 'days ago' answer moved{f' ({label})' if label else ''}",
+            timeout=8,
+            markup=False,
+        )
 
     # --- records (save and export live in RecordsScreen) --------------------------------
     def current_outcome(self) -> Outcome | None:

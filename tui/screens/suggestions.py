@@ -1,35 +1,76 @@
 """SUGGEST: verified plan changes that remove or lower findings, with their what-if difference.
 
 Each suggestion was re-assessed before it is offered; the highlighted one's difference is shown
-beside the list, and Enter (or a) applies it to the plan.
+beside the list, and Enter (or a) applies it to the plan. A "wait" suggestion changes no plan
+value: applying it plans the session for the date the wait ends (``ShiftDate``).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, OptionList, Static
+from textual.widgets import Header, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.assessment import Trace
 from engine.errors import EngineError
 from engine.suggest import Suggestion, suggest
+from engine.whatif import shift_days
 from tui.explain_render import render_difference
-from tui.keymap import key
+from tui.keymap import KeyFooter, key
 from tui.messages import ApplyChanges, SuggestionsReady
 from tui.screens.workspace import Workspace
 
 
-def suggestion_details(suggestion: Suggestion) -> str:
-    """What a suggestion changes and what that does (the what-if difference)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShiftDate(ApplyChanges):
+    """Plan the session for a later date (a "wait" suggestion).
+
+    The consultation date becomes ``until`` and every "days ago" answer grows by the gap
+    (``engine.whatif.shift_days``, as the CLI's ``--on``).
+
+    An ``ApplyChanges`` with no plan change, so that the screens that pass an applied suggestion
+    on (the explanation) pass this one on too; the consultation screen shifts the date.
+    """
+
+    until: str
+    """The new consultation date (ISO)."""
+
+
+def shifted_answers(before: Any, after: Any, path: str = "") -> Iterator[str]:  # noqa: ANN401 - case data
+    """``path: old -> new`` for every value that differs between two versions of case data."""
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for name in after:
+            sub = f"{path}.{name}" if path else str(name)
+            yield from shifted_answers(before.get(name), after[name], sub)
+    elif isinstance(before, list) and isinstance(after, list):
+        for i, (old, new) in enumerate(zip(before, after, strict=False)):
+            yield from shifted_answers(old, new, f"{path}[{i}]")
+    elif before != after:
+        yield f"{path}: {before} -> {after}"
+
+
+def suggestion_details(suggestion: Suggestion, shifted: tuple[str, ...] = ()) -> str:
+    """What a suggestion changes and what that does (the what-if difference).
+
+    ``shifted``: for a wait, the answers that moving the date changes (``shifted_answers``).
+    """
     lines = [f"{suggestion.code}: {suggestion.text}", ""]
     if suggestion.changes:
         lines.append("changes: " + "; ".join(str(c) for c in suggestion.changes))
+    elif suggestion.wait_until:
+        lines.append(
+            f"applying it plans the session for {suggestion.wait_until} "
+            f"(+{suggestion.wait_days} days); the plan itself does not change:"
+        )
+        lines.extend(f"  {line}" for line in shifted)
     else:
         lines.append("nothing in the plan changes: the date does")
     lines.extend(["", "what if (verified by re-assessing):"])
@@ -61,7 +102,7 @@ class SuggestionsScreen(Screen[object]):
             yield OptionList(id="suggestions", markup=False)
             with VerticalScroll(id="suggest-detail-box"):
                 yield Static("", id="suggest-detail", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Compute in a worker (each suggestion is verified by re-assessing)."""
@@ -106,7 +147,17 @@ class SuggestionsScreen(Screen[object]):
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id is not None:
             suggestion = self.suggestions[int(event.option.id)]
-            self.query_one("#suggest-detail", Static).update(suggestion_details(suggestion))
+            detail = suggestion_details(suggestion, self._shifted(suggestion))
+            self.query_one("#suggest-detail", Static).update(detail)
+
+    def _shifted(self, suggestion: Suggestion) -> tuple[str, ...]:
+        """For a wait: the answers that planning the session on its end date changes."""
+        knowledge = self.workspace.knowledge
+        if suggestion.kind != "wait" or not suggestion.wait_days or knowledge is None:
+            return ()
+        before = self.trace.case.raw or {}
+        after = shift_days(knowledge, before, suggestion.wait_days)
+        return tuple(shifted_answers(before, after))
 
     @on(OptionList.OptionSelected, "#suggestions")
     def _selected(self, _event: OptionList.OptionSelected) -> None:
@@ -119,12 +170,11 @@ class SuggestionsScreen(Screen[object]):
         if index is None or not self.suggestions:
             return
         suggestion = self.suggestions[index]
+        if suggestion.kind == "wait" and suggestion.wait_until:
+            self.dismiss(ShiftDate(changes=(), label=suggestion.text, until=suggestion.wait_until))
+            return
         if not suggestion.changes:
-            self.notify(
-                f"Nothing to change in the plan: book on or after {suggestion.wait_until}",
-                timeout=6,
-                markup=False,
-            )
+            self.notify("This suggestion changes nothing in the plan", timeout=6, markup=False)
             return
         self.dismiss(ApplyChanges(changes=suggestion.changes, label=suggestion.text))
 

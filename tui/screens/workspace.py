@@ -218,6 +218,17 @@ def _read(knowledge: Knowledge, kinds: Sequence[str], qtype: str, text: str) -> 
     return True, f"{match.term}{how}{kinds_text}"
 
 
+def session_note(session: dt.date, today: dt.date) -> str:
+    """'' for a session today, else when it is ("session 2027-02-16, in 80 days")."""
+    days = (session - today).days
+    if days == 0:
+        return ""
+    when = f"in {days} days" if days > 0 else f"{-days} days ago"
+    if abs(days) == 1:
+        when = "tomorrow" if days > 0 else "yesterday"
+    return f"session {session.isoformat()}, {when}"
+
+
 def notes_for(outcome: Outcome) -> list[tuple[str, str, str]]:
     """(case path, level, text) notes for the form: problems, recognition, inconsistencies."""
     notes: list[tuple[str, str, str]] = [

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label
 
+from tui.keymap import key
 from tui.widgets.answers import ListAnswer, ListStatus
 from tui.widgets.choice import Choice
-from tui.widgets.fields import AnswerInput, AnswerSelect, QuestionField, make_control
+from tui.widgets.fields import (
+    WHY_ASKED,
+    AnswerInput,
+    AnswerSelect,
+    QuestionField,
+    completes,
+    make_control,
+    show_offer,
+)
 from tui.widgets.intake_model import UNANSWERED, FormSetup, Section
 from tui.widgets.text_block import TextBlock
 
@@ -36,21 +46,26 @@ class EntryRow(Vertical):
         """Main fields on one line, follow-up questions below, then the note line."""
         main = [q for q in self.section.questions if not q.ask_when]
         followups = [q for q in self.section.questions if q.ask_when]
+        offers = False
         with Horizontal(classes="entry-main"):
             for question in main:
-                yield make_control(
+                control = make_control(
                     self.setup,
                     self.section,
                     question,
                     row=self.serial,
                     value=self.values.get(question.name, UNANSWERED),
                 )
+                offers = offers or completes(control)
+                yield control
             yield Button(
                 "✕",
                 classes="remove-row",
                 compact=True,
                 tooltip=f"Remove this {self.section.kind} entry",
             )
+        if offers:  # a name completes: what it offers shows under the main line
+            yield TextBlock(classes="offer")
         for question in followups:
             control = make_control(
                 self.setup,
@@ -61,6 +76,11 @@ class EntryRow(Vertical):
             )
             yield QuestionField(control, followup=True)
         yield TextBlock(classes="note")
+
+    def on_answer_input_offered(self, event: AnswerInput.Offered) -> None:
+        """Show the completion offered by a name in the row, under the row's main line."""
+        event.stop()
+        show_offer(self, event.text)
 
     def controls(self) -> Iterator[AnswerInput | AnswerSelect]:
         """Every answer control of the row."""
@@ -81,6 +101,18 @@ STATUS_OPTIONS: list[tuple[str, ListStatus]] = [
 
 class EntryList(Vertical):
     """A list question: "any?" (unanswered / none / listed) plus rows with add and remove."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Shown while the focus is in the list (the consultation screen adds the row).
+        key(
+            "ctrl+t",
+            "screen.add_entry",
+            "Add entry",
+            "consultation.add_entry",
+            "Add an entry to this list",
+        ),
+        WHY_ASKED,
+    ]
 
     def __init__(self, setup: FormSetup, section: Section, answer: ListAnswer) -> None:
         super().__init__(classes="entry-list", id=f"list-{section.list_id}")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from engine.knowledge import Knowledge
 from engine.model import FactSpec, FieldSpec
+from tui.completion import Candidate, CompletionIndex, Via, build_indexes, fold
 
 UNANSWERED: Any = type("Unanswered", (), {"__repr__": lambda _self: "UNANSWERED"})()
 """Sentinel: the question has no answer (its key is left out of the case)."""
@@ -170,8 +171,8 @@ class FormSetup:
     """What the form needs from the knowledge (computed once per knowledge, off the UI thread)."""
 
     sections: tuple[Section, ...]
-    suggestions: Mapping[str, tuple[str, ...]]
-    """Question path -> completion candidates (terms, synonyms, brands)."""
+    completers: Mapping[str, CompletionIndex]
+    """Question path -> its completion index (terms, synonyms, brands), built once."""
     zones: tuple[tuple[str, str], ...]
     """(title, zone id) of every treatment zone."""
     signature: str
@@ -181,15 +182,19 @@ class FormSetup:
 def build_setup(knowledge: Knowledge) -> FormSetup:
     """Sections, completion lists and zones for a knowledge."""
     found = sections(knowledge)
-    suggestions = {
-        q.path: tuple(suggestions_for(knowledge, q))
-        for s in found
-        for q in s.questions
-        if q.type in {"term", "site"}
-    }
+    named = [q for s in found for q in s.questions if q.type in {"term", "site"}]
+    # Questions asking for the same kinds of names share one index.
+    kinds = {q.path: (q.type, tuple(sorted(q.terms))) for q in named}
+    first: dict[tuple[str, tuple[str, ...]], Question] = {}
+    for question in named:
+        first.setdefault(kinds[question.path], question)
+    by_kind = names_by_kind(knowledge)
+    indexes = build_indexes({k: candidates_for(knowledge, q, by_kind) for k, q in first.items()})
+    completers = {q.path: indexes[kinds[q.path]] for q in named}
     zones = tuple((zone.title, zone.id) for zone in knowledge.zones.values())
-    signature = repr((found, zones, sorted(suggestions.items())))  # a change rebuilds the form
-    return FormSetup(sections=found, suggestions=suggestions, zones=zones, signature=signature)
+    names = sorted((k, [c.text for c in index.candidates]) for k, index in indexes.items())
+    signature = repr((found, zones, names))  # a change rebuilds the form
+    return FormSetup(sections=found, completers=completers, zones=zones, signature=signature)
 
 
 def parse_answer(question: Question, text: str) -> tuple[Any, str]:  # noqa: PLR0911 - one return per type
@@ -287,32 +292,51 @@ def _holds(op: str, value: Any, expected: Any) -> bool:  # noqa: ANN401
     return comparisons.get(op, True)
 
 
-def suggestions_for(knowledge: Knowledge, question: Question) -> list[str]:
-    """Completion candidates for a term or site question: ids, titles, synonyms and brands."""
-    kinds: Iterable[str] = question.terms or (("site",) if question.type == "site" else ())
-    wanted = set(kinds)
-    seen: dict[str, None] = {}
-    folded: set[str] = set()
+NamesByKind = Mapping[str, tuple[tuple[Candidate, ...], tuple[Candidate, ...]]]
+"""Term kind -> (canonical names, other names) of its terms and classes."""
 
-    def add(text: str) -> None:
-        if text and text.lower() not in folded:
-            folded.add(text.lower())
-            seen[text] = None
 
+def names_by_kind(knowledge: Knowledge) -> NamesByKind:
+    """The completion names of every term kind, each built once."""
+    canonical: dict[str, list[Candidate]] = {}
+    others: dict[str, list[Candidate]] = {}
     terminology = knowledge.terminology
     for term in terminology.terms.values():
-        if term.kind not in wanted:
-            continue
-        add(term.title or term.id.replace("_", " "))
-        add(term.id.replace("_", " "))
-        for name in (*term.synonyms, *term.brands):
-            add(name)
+        title = term.title or term.id.replace("_", " ")
+        via: Via = "site" if term.kind == "site" else "id"
+        canonical.setdefault(term.kind, []).extend(
+            [Candidate(text=title, via=via), _named(term.id.replace("_", " "), via, title)]
+        )
+        more = others.setdefault(term.kind, [])
+        more.extend(_named(n, "synonym", title) for n in term.synonyms)
+        more.extend(_named(n, "brand", title) for n in term.brands)
     for cls in terminology.classes.values():
-        if cls.kind in wanted:
-            add(cls.title)
-            for name in cls.synonyms:
-                add(name)
+        canonical.setdefault(cls.kind, []).append(Candidate(text=cls.title, via="class"))
+        others.setdefault(cls.kind, []).extend(
+            _named(n, "synonym", cls.title) for n in cls.synonyms
+        )
+    kinds = canonical.keys() | others.keys()
+    return {k: (tuple(canonical.get(k, ())), tuple(others.get(k, ()))) for k in kinds}
+
+
+def candidates_for(
+    knowledge: Knowledge, question: Question, names: NamesByKind | None = None
+) -> list[Candidate]:
+    """Completion candidates of a term or site question: titles, ids, synonyms and brands.
+
+    Canonical names come first (a synonym spelt like another term's title is that term), and a
+    synonym or brand carries the canonical title it stands for. ``names``: from
+    ``names_by_kind`` when several questions are set up.
+    """
+    kinds = question.terms or (("site",) if question.type == "site" else ())
+    names = names if names is not None else names_by_kind(knowledge)
+    empty: tuple[tuple[Candidate, ...], tuple[Candidate, ...]] = ((), ())
+    canonical = [c for kind in kinds for c in names.get(kind, empty)[0]]
     if question.type == "site":
-        for site in knowledge.sites:
-            add(site.replace("_", " "))
-    return sorted(seen, key=lambda s: (len(s), s.lower()))
+        canonical.extend(Candidate(text=s.replace("_", " "), via="site") for s in knowledge.sites)
+    return canonical + [c for kind in kinds for c in names.get(kind, empty)[1]]
+
+
+def _named(text: str, via: Via, target: str) -> Candidate:
+    """Another name for ``target`` (no target when it reads the same: "apixaban"/"Apixaban")."""
+    return Candidate(text=text, via=via, target="" if fold(target) == fold(text) else target)
