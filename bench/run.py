@@ -690,7 +690,15 @@ def stage_breakdown(assessor: Assessor, items: Sequence[Prepared]) -> list[tuple
         clock("cross_check", lambda run=run, ev=evaluation: cross_check(run.firings, ev))
         clock(
             "result (+ depth, missing, policy)",
-            lambda c=case, f=facts, r=run, e=evaluation, i=found: _result(knowledge, c, f, r, e, i),
+            lambda c=case, f=facts, r=run, e=evaluation, i=found: _result(
+                knowledge,
+                c,
+                f,
+                r,
+                e,
+                i,
+                care=assessor._care,  # noqa: SLF001 - as assess() does
+            ),
         )
     for name, ms in current.items():
         stages.setdefault(name, []).append(ms)
