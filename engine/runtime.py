@@ -234,7 +234,7 @@ class _Core:
         fid: str = normal["fid"]
         known = s.registry.get(fid)
         if known is not None:
-            if known != normal:
+            if known is not normal and known != normal:
                 raise FactRejected(fid, None, "derived again with different content")
             return fid
         s.registry[fid] = (
