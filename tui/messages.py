@@ -119,7 +119,10 @@ class RecordsLoaded(Message):
     """Rows read from the records store."""
 
     kind: str
-    """``clients`` or ``consultations``."""
+    """What the rows are: ``clients`` (client records), ``consultations`` (a client's
+    consultation records), ``erasure`` (one row: the highlighted client's erasure, or None),
+    ``saved`` (one row: the consultation just saved) or ``erased`` (one row: the erased client's
+    id). ``rows`` is empty when ``error`` says why the store refused."""
     rows: tuple[Any, ...]
     error: str = ""
 
@@ -141,6 +144,21 @@ class ApplyChanges:
 
     changes: tuple[Change, ...]
     label: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShiftDate(ApplyChanges):
+    """Plan the session for a later date (a "wait" suggestion).
+
+    The consultation date becomes ``until`` and every "days ago" answer grows by the gap
+    (``engine.whatif.shift_days``, as the CLI's ``--on``).
+
+    An ``ApplyChanges`` with no plan change, so that the screens that pass an applied suggestion
+    on (the explanation) pass this one on too; the consultation screen shifts the date.
+    """
+
+    until: str
+    """The new consultation date (ISO)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

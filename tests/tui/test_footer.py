@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.pilot import Pilot
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from tests.tui.helpers import case, load_case, ready, settle
 from tui.app import ExpertApp
 from tui.keymap import FooterItem, KeyFooter, flow, footer_rows
+from tui.screens.clients import ClientsScreen
 from tui.screens.explanation import ExplanationScreen
+from tui.screens.help import HelpScreen
+from tui.screens.knowledge import KnowledgeScreen
 from tui.screens.suggestions import SuggestionsScreen
+from tui.screens.why_asked import WhyAskedScreen
+from tui.screens.why_not import WhyNotScreen
 from tui.widgets.entries import EntryList
 from tui.widgets.fields import AnswerInput, AnswerSelect
 from tui.widgets.results import DecisionBanner, FindingsTable
@@ -109,28 +116,81 @@ async def test_consultation_footer_at_80x24_shows_every_key(app: ExpertApp):
         assert screen.query_one(Footer).region.height <= 2
 
 
-async def test_suggestions_and_other_screens_at_80x24(app: ExpertApp):
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    for pressed in keys:
+        await pilot.press(pressed)
+        await settle(pilot)
+
+
+async def focus(pilot: Pilot[Any], selector: str) -> None:
+    pilot.app.screen.query_one(selector).focus()
+    await settle(pilot)
+
+
+async def test_suggestions_footer_at_80x24(app: ExpertApp):
     async with app.run_test(size=SMALL) as pilot:
         screen = await ready(pilot)
         await load_case(pilot, screen, case(client={"pregnant": True}))
-        await pilot.press("f7")
-        await settle(pilot)
+        await press(pilot, "f7")
         assert isinstance(app.screen, SuggestionsScreen)
         assert_every_key_visible(app)
-        await pilot.press("escape")
-        await settle(pilot)
-        # Textual's own footer elsewhere (explanation, clients, knowledge): the palette key no
-        # longer covers the keys of the focused context
+
+
+async def test_explanation_and_why_not_footers_at_80x24(app: ExpertApp):
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await ready(pilot)
+        await load_case(pilot, screen, case(client={"pregnant": True}))
         screen.explain(("finding", "PREGNANCY"))
         await settle(pilot)
         assert isinstance(app.screen, ExplanationScreen)
-        assert_every_key_visible(app, app_wide=False)
-        await pilot.press("escape")
-        await settle(pilot)
-        for mode in ("f3", "f4"):
-            await pilot.press(mode)
-            await settle(pilot)
-            assert_every_key_visible(app, app_wide=False)
+        assert isinstance(app.screen.query_one(Footer), KeyFooter)
+        assert_every_key_visible(app)  # the tree
+        await focus(pilot, "#detail-box")
+        assert_every_key_visible(app)
+
+        await press(pilot, "w")  # WHY NOT of the finding, from its explanation
+        assert isinstance(app.screen, WhyNotScreen)
+        assert isinstance(app.screen.query_one(Footer), KeyFooter)
+        for selector in ("#codes", "#code-search", "#why-not-box"):
+            await focus(pilot, selector)
+            assert_every_key_visible(app)
+
+
+async def test_why_asked_and_help_footers_at_80x24(app: ExpertApp):
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await ready(pilot)
+        screen.query_one("#q-client-age", AnswerInput).focus()
+        await press(pilot, "f8")
+        assert isinstance(app.screen, WhyAskedScreen)
+        assert isinstance(app.screen.query_one(Footer), KeyFooter)
+        assert_every_key_visible(app)
+        await press(pilot, "escape")
+
+        screen.query_one("#q-client-age", AnswerInput).focus()
+        await press(pilot, "f1")
+        assert isinstance(app.screen, HelpScreen)
+        assert isinstance(app.screen.query_one(Footer), KeyFooter)
+        assert_every_key_visible(app)
+
+
+async def test_clients_and_knowledge_footers_at_80x24(app: ExpertApp):
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(pilot)
+        await press(pilot, "f3")
+        assert isinstance(app.screen, ClientsScreen)
+        assert isinstance(app.screen.query_one(Footer), KeyFooter)
+        for selector in ("#client-search", "#client-table", "#history-table"):
+            await focus(pilot, selector)
+            assert_every_key_visible(app)
+
+        await press(pilot, "f4")
+        assert isinstance(app.screen, KnowledgeScreen)
+        assert isinstance(app.screen.query_one(Footer), KeyFooter)
+        for selector in ("#kb-search", "#kb-rules", "#kb-detail-box"):
+            await focus(pilot, selector)
+            assert_every_key_visible(app)
+        # the footer leaves the screen most of its 24 lines
+        assert app.screen.query_one(Footer).region.height <= 2
 
 
 async def test_the_footer_lays_out_again_when_the_terminal_is_resized(app: ExpertApp):

@@ -12,13 +12,15 @@ import pytest
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import Notify
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, Static, TextArea
 
 from engine.records import EXPORT_FORMAT, RecordStore
 from tests.tui.helpers import case, load_case, ready, settle
 from tests.tui.test_records import save_new, wait_for
 from tui.app import ExpertApp
 from tui.reports import practitioner_summary, to_html
+from tui.screens.client_picker import ClientPickerScreen
 from tui.screens.clients import ClientsScreen
 from tui.screens.consultation import ConsultationScreen
 from tui.screens.prompt import EraseScreen, NoteScreen, PromptScreen
@@ -146,6 +148,59 @@ async def test_note_dialog_refuses_a_long_note_and_cancel_saves_nothing(
     with RecordStore(db_path) as store:
         saved = store.consultations(store.clients()[0].id)
     assert [c.note for c in saved] == [""]
+
+
+def screen_row(app: ExpertApp, widget: Widget) -> str:
+    """The terminal line a one-line widget is drawn on, as shown."""
+    strips = app.screen._compositor.render_strips()  # noqa: SLF001 - what the terminal shows
+    return "".join(segment.text for segment in strips[widget.region.y]).rstrip()
+
+
+async def test_a_reopened_consultation_shows_its_note_at_80x24(app: ExpertApp):
+    long_note = f"{NOTE}\n\n" + "Client prefers morning sessions; " * 6
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await load_case(pilot, screen, case())
+        line = screen.query_one("#record-note", Static)
+        assert not line.display  # nothing saved yet: no line taken from the form
+
+        await pilot.press("ctrl+s")  # save with a long, two-paragraph note
+        await settle(pilot)
+        await pilot.press(*"J. Doe RN", "enter")
+        await wait_for(pilot, ClientPickerScreen)
+        await pilot.press(*"Alex Morgan", "ctrl+n")
+        dialog = await wait_for(pilot, NoteScreen)
+        dialog.query_one("#note-text", TextArea).text = long_note
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        first = screen.saved_id
+        assert line.display  # the note just saved
+        assert screen_row(app, line).startswith(f" Note of #{first}: {NOTE} / Client prefers")
+
+        await pilot.press("ctrl+n")  # a new consultation has no note
+        await settle(pilot)
+        assert not line.display
+
+        clients = await open_clients(pilot)  # reopen it from the client's history
+        clients.query_one("#history-table").focus()
+        await settle(pilot)
+        assert long_note.strip() in detail(clients)  # the whole note, in the details
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.corrects == first
+        assert line.display
+        shown = screen_row(app, line)
+        assert shown.startswith(f" Note of #{first}: {NOTE} / Client prefers")
+        assert shown.endswith("…")  # cut to the width, on one line
+        assert line.region.height == 1
+        assert line.tooltip == long_note.strip()  # the whole note, on hover
+        # the banner, both panes and the footer keep their places in 24 lines
+        banner, footer = screen.query_one("#banner"), screen.query_one(Footer)
+        assert banner.region.bottom == line.region.y
+        assert screen.form.region.height >= 10
+        assert screen.results.region.height >= 10
+        assert footer.region.bottom == 24
 
 
 def test_practitioner_summary_shows_the_note_as_inert_text():

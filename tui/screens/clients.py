@@ -17,10 +17,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from engine.errors import EngineError
-from tui.keymap import key
+from tui.keymap import KeyFooter, key
 from tui.messages import RecordsLoaded
 from tui.screens.prompt import PromptScreen
 from tui.screens.records_flow import ClientRecordsFlow
@@ -157,7 +157,7 @@ class ClientsScreen(ClientRecordsFlow):
                 yield history
                 with VerticalScroll(id="history-detail-box"):
                     yield Static("", id="history-detail", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns, then the clients."""

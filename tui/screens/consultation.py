@@ -15,16 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.signal import Signal
-from textual.widgets import Header
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.records import ClientRecord
 from engine.whatif import shift_days
 from tui.keymap import KeyFooter, key
-from tui.messages import (
-    AssessmentFinished,
-    IntakeChanged,
-)
+from tui.messages import AssessmentFinished, IntakeChanged, ShiftDate
 from tui.screens.explain_flow import ExplainFlow
 from tui.screens.workspace import Outcome, Workspace, assess_answers, notes_for, session_note
 from tui.widgets.answers import FormAnswers, answers_from_data, build_case_data
@@ -35,6 +32,12 @@ from tui.widgets.results import DecisionBanner, FindingsTable, ResultsPanel
 if TYPE_CHECKING:
     from engine.assessment import Trace
     from engine.result import Assessment
+
+
+def note_line(note: str, consultation_id: int | None) -> str:
+    """A saved consultation's note on one line ("" for none); the screen cuts a long one."""
+    text = " / ".join(" ".join(line.split()) for line in note.splitlines() if line.strip())
+    return f"Note of #{consultation_id}: {text}" if text and consultation_id else ""
 
 
 class ConsultationScreen(ExplainFlow):
@@ -145,11 +148,12 @@ class ConsultationScreen(ExplainFlow):
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        """Header, decision banner, form | results, footer."""
+        """Header, decision banner, the saved note (if any), form | results, footer."""
         setup = self.workspace.setup
         assert setup is not None  # noqa: S101 - the app opens this screen once knowledge loaded
         yield Header()
         yield DecisionBanner("Assessing…", id="banner", markup=False)
+        yield Static("", id="record-note", markup=False)
         with Horizontal(id="panes"):
             yield IntakeForm(setup, self.initial, id="form")
             yield ResultsPanel(id="results")
@@ -175,6 +179,18 @@ class ConsultationScreen(ExplainFlow):
         # findings were decided for.
         when = session_note(self.session_date, self.workspace.date())
         self.sub_title = f"{when + ' · ' if when else ''}{who}{extra}{kn}"
+        self._show_note()
+
+    def _show_note(self) -> None:
+        """Show the note of the consultation saved or reopened here, on one line.
+
+        The whole note is the line's tooltip, and in the clients screen's details.
+        """
+        line = self.query_one("#record-note", Static)
+        text = note_line(self.record_note, self.saved_id or self.corrects)
+        line.update(text)
+        line.tooltip = self.record_note or None
+        line.set_class(bool(text), "-shown")
 
     @property
     def form(self) -> IntakeForm:
@@ -314,8 +330,6 @@ class ConsultationScreen(ExplainFlow):
     # --- edits from the explanation screens ----------------------------------------------
     async def apply_edit(self, edit: object) -> None:
         """Apply what an explanation screen returned (a wait plans the session for its end)."""
-        from tui.screens.suggestions import ShiftDate  # noqa: PLC0415 - not on the start-up path
-
         if isinstance(edit, ShiftDate):
             await self.shift_date(dt.date.fromisoformat(edit.until), edit.label)
             return
@@ -353,6 +367,7 @@ class ConsultationScreen(ExplainFlow):
     async def action_new(self) -> None:
         """Start a new, empty consultation (choose the client again on save)."""
         self.client, self.corrects, self.saved_id = None, None, None
+        self.record_note = ""
         self.last_trace = None
         await self.load_answers(FormAnswers(consultation_date=self.workspace.date()))
         self._set_title()
@@ -365,8 +380,9 @@ class ConsultationScreen(ExplainFlow):
         client: ClientRecord | None,
         corrects: int | None,
     ) -> None:
-        """Show a consultation (reopened or new) for a client."""
+        """Show a consultation (reopened or new) for a client, with a reopened one's note."""
         self.client, self.corrects, self.saved_id = client, corrects, None
+        self.record_note = await self.load_note(corrects) if corrects is not None else ""
         self.last_trace = None
         await self.load_answers(answers)
         self._set_title()

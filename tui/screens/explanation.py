@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from engine.assessment import Trace
@@ -29,7 +29,7 @@ from engine.explain import (
     how_finding,
 )
 from engine.knowledge import Knowledge
-from tui.keymap import key
+from tui.keymap import KeyFooter, key
 from tui.messages import AddRecord, ApplyChanges, ExplanationReady, RemoveRecord
 from tui.screens.workspace import Workspace
 from tui.widgets.results import LEVELS, finding_state
@@ -128,7 +128,7 @@ class ExplanationScreen(Screen[object]):
             yield tree
             with VerticalScroll(id="detail-box"):
                 yield Static("Select a rule or fact to see its details.", id="detail", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def _head(self) -> str:
         kind, name = self.target

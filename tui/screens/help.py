@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Markdown
+from textual.widgets import Markdown
 
-from tui.keymap import key
+from tui.keymap import KeyFooter, key
 
 
 def help_text() -> str:
@@ -38,7 +38,7 @@ class HelpScreen(ModalScreen[None]):
             text = f"## This question\n\n{self.topic}\n\n---\n\n{text}"
         with VerticalScroll(id="help-body"):
             yield Markdown(text, id="help-text")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Scroll with the keyboard straight away."""

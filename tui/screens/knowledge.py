@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Input, Static, TabbedContent, TabPane
 
 from engine.knowledge import Knowledge
 from engine.logic import FindingOut, LimitOut, LogicRule, StateOut
-from tui.keymap import key
+from tui.keymap import KeyFooter, key
 from tui.screens.workspace import Workspace
 from tui.widgets.results import LEVELS
 
@@ -90,7 +90,7 @@ class KnowledgeScreen(Screen[None]):
                     yield table
         with VerticalScroll(id="kb-detail-box"):
             yield Static("", id="kb-detail", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns and rows."""

@@ -149,6 +149,9 @@ class RecordsScreen(Screen[None]):
     outcome: Outcome | None
     saved_id: int | None = None
     """The consultation this screen last saved (a later save corrects it)."""
+    record_note: str = ""
+    """The note stored with the consultation this screen last saved, or else with the one it
+    reopened (shown on the screen; a new save asks for its own)."""
 
     def current_outcome(self) -> Outcome | None:
         """The outcome of the answers as they are (None while one is being assessed)."""
@@ -162,7 +165,7 @@ class RecordsScreen(Screen[None]):
         """The note to save (None: do not save); a correction starts from the earlier note."""
         earlier = ""
         if corrects is not None:
-            earlier = await asyncio.to_thread(self._note_of, corrects)  # the disk, not the UI
+            earlier = await self.load_note(corrects)
         what = f"a correction of #{corrects}" if corrects is not None else "this consultation"
         return await self.app.push_screen_wait(
             NoteScreen(
@@ -172,6 +175,10 @@ class RecordsScreen(Screen[None]):
                 value=earlier,
             )
         )
+
+    async def load_note(self, consultation_id: int) -> str:
+        """The note stored with a saved consultation ("" when none, or unreadable)."""
+        return await asyncio.to_thread(self._note_of, consultation_id)  # the disk, not the UI
 
     def _note_of(self, consultation_id: int) -> str:
         try:
@@ -247,7 +254,7 @@ class RecordsScreen(Screen[None]):
             self.notify(f"Not saved: {event.error}", severity="error", timeout=8, markup=False)
             return
         record = event.rows[0]
-        self.saved_id = record.id
+        self.saved_id, self.record_note = record.id, record.note
         corrects = f" (corrects #{record.corrects})" if record.corrects else ""
         noted = ", with a note" if record.note else ""
         who = self.client.name if self.client is not None else "the client"

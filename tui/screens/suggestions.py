@@ -2,13 +2,12 @@
 
 Each suggestion was re-assessed before it is offered; the highlighted one's difference is shown
 beside the list, and Enter (or a) applies it to the plan. A "wait" suggestion changes no plan
-value: applying it plans the session for the date the wait ends (``ShiftDate``).
+value: applying it plans the session for the date the wait ends (``tui.messages.ShiftDate``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -25,23 +24,8 @@ from engine.suggest import Suggestion, suggest
 from engine.whatif import shift_days
 from tui.explain_render import render_difference
 from tui.keymap import KeyFooter, key
-from tui.messages import ApplyChanges, SuggestionsReady
+from tui.messages import ApplyChanges, ShiftDate, SuggestionsReady
 from tui.screens.workspace import Workspace
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ShiftDate(ApplyChanges):
-    """Plan the session for a later date (a "wait" suggestion).
-
-    The consultation date becomes ``until`` and every "days ago" answer grows by the gap
-    (``engine.whatif.shift_days``, as the CLI's ``--on``).
-
-    An ``ApplyChanges`` with no plan change, so that the screens that pass an applied suggestion
-    on (the explanation) pass this one on too; the consultation screen shifts the date.
-    """
-
-    until: str
-    """The new consultation date (ISO)."""
 
 
 def shifted_answers(before: Any, after: Any, path: str = "") -> Iterator[str]:  # noqa: ANN401 - case data

@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from engine.explain import ExplainError, why_asked
 from engine.result import Assessment
 from tui.explain_render import render_why_asked
-from tui.keymap import key
+from tui.keymap import KeyFooter, key
 from tui.messages import WhyAskedReady
 from tui.screens.workspace import Workspace
 
@@ -37,7 +37,7 @@ class WhyAskedScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="why-asked-box"):
             yield Static(f"Why is {self.path} asked…", id="why-asked", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Explain in a worker."""

@@ -10,14 +10,14 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.assessment import Trace
 from engine.explain import ExplainError, why_not
 from engine.knowledge import Knowledge
 from tui.explain_render import render_why_not
-from tui.keymap import key
+from tui.keymap import KeyFooter, key
 from tui.messages import WhyNotReady
 from tui.screens.workspace import Workspace
 from tui.widgets.results import LEVELS
@@ -75,7 +75,7 @@ class WhyNotScreen(Screen[None]):
                     id="why-not",
                     markup=False,
                 )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Fill the list; explain the given code at once."""
