@@ -15,6 +15,7 @@ _STRENGTH = re.compile(
     r"\b\d+(?:[.,]\d+)?\s*(?:%|mg/ml|mg/g|mg|mcg|µg|ug|g|ml|iu|units?)(?=\s|$|[^a-z])",
 )
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+_NON_WORD = re.compile(r"[^a-z0-9%]+")
 _FORMS = frozenset(
     {
         "tablet",
@@ -52,7 +53,7 @@ def normalize(text: str) -> str:
     """
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     folded = _STRENGTH.sub(" ", folded)
-    folded = re.sub(r"[^a-z0-9%]+", " ", folded)
+    folded = _NON_WORD.sub(" ", folded)
     return " ".join(w for w in folded.split() if w != "%")
 
 

@@ -68,10 +68,13 @@ class Vocabulary:
         return None
 
 
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
 def fold_text(text: str) -> str:
     """Text as rules compare it: case, accents and punctuation ignored ("Skin-Pen" = "skin pen")."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
+    return " ".join(_NON_WORD.sub(" ", folded).split())
 
 
 _EMPTY = FactSpec(title="", source="", fields={})

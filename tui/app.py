@@ -8,10 +8,16 @@ good knowledge stays in use.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import os
+import time
 from collections.abc import Iterable
+from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import RenderableType
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
@@ -37,6 +43,8 @@ from tui.widgets.intake_model import build_setup
 POLL_SECONDS = 1.0
 """How often the knowledge directory's files are checked for changes."""
 SHOWN_PROBLEMS = 4
+GC_RESUME_SECONDS = 0.5
+"""After the first screen, when the start-up's garbage is collected (see ``_resume_gc``)."""
 """Knowledge problems listed in the notification (the knowledge browser lists them all)."""
 
 
@@ -73,6 +81,12 @@ class ExpertApp(App[None]):
         """Published after a successful reload; screens subscribe to re-assess."""
         self._loading = False
         self.start_ms: float | None = None
+        self.startup: dict[str, float] = {"app created": time.perf_counter()}
+        """Start-up marks (``time.perf_counter()``); see ``tui.cli.write_startup_report``."""
+        self.gc_paused = False
+        """The cyclic GC is off for the start-up (``tui.cli.run_app``); it is resumed shortly
+        after the first consultation is up (or the knowledge failed): collect, freeze, enable."""
+        self._gc_resuming = False
 
     def compose(self) -> ComposeResult:
         """The screen shown while the knowledge loads."""
@@ -93,25 +107,36 @@ class ExpertApp(App[None]):
         self._load(initial=True)
         if self.watch_knowledge:
             self.set_interval(POLL_SECONDS, self.check_knowledge)
+        self.startup["app mounted"] = time.perf_counter()
+        if os.environ.get("NEEDLEWISE_STARTUP_REPORT"):  # bench/tui.py: timings, then exit
+            from tui.cli import report_when_interactive  # noqa: PLC0415
+
+            self.set_interval(0.005, lambda: report_when_interactive(self))
 
     # --- knowledge: load, watch, reload ------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="knowledge")
     def _load(self, *, initial: bool) -> None:
         root = self.workspace.knowledge_dir
         stamp = knowledge_stamp(root)
+        marks: dict[str, float] = {}
         try:
-            assessor = Assessor(compile_knowledge(load_knowledge(root)))
+            knowledge = load_knowledge(root)
+            marks["knowledge loaded"] = time.perf_counter()
+            assessor = Assessor(compile_knowledge(knowledge))
             _ = assessor.engine  # register the durable ruleset now, not on the first keystroke
+            marks["compiled, engine ready"] = time.perf_counter()
             setup = build_setup(assessor.knowledge)
+            marks["form setup built"] = time.perf_counter()
         except KnowledgeError as exc:
             self.post_message(KnowledgeFailed(exc.problems, stamp))
             return
         except EngineError as exc:
             self.post_message(KnowledgeFailed((), stamp, message=f"{type(exc).__name__}: {exc}"))
             return
+        if initial:
+            self.startup.update(marks)
         warnings = len(assessor.knowledge.warnings)
         self.post_message(KnowledgeLoaded(assessor, setup, stamp, warnings))
-        del initial
 
     def check_knowledge(self) -> None:
         """Reload when any file of the knowledge directory changed since the last load."""
@@ -146,6 +171,8 @@ class ExpertApp(App[None]):
         if first:
             self._install_modes()
             await self.switch_mode("consultation")
+            self.startup["consultation mounted"] = time.perf_counter()
+            self._resume_gc()
             if ws.demo:
                 self._seed_demo()
             return
@@ -157,6 +184,7 @@ class ExpertApp(App[None]):
     @on(KnowledgeFailed)
     def _on_failed(self, event: KnowledgeFailed) -> None:
         self._loading = False
+        self._resume_gc()
         ws = self.workspace
         ws.stamp, ws.problems = event.stamp, event.problems
         errors = [p for p in event.problems if p.severity == "error"]
@@ -198,11 +226,36 @@ class ExpertApp(App[None]):
         if text:
             self.call_from_thread(self.notify, text, timeout=6)
 
+    def _resume_gc(self) -> None:
+        if self.gc_paused and not self._gc_resuming:
+            # Once the first screen is painted: one full collection reclaims start-up's cyclic
+            # garbage, then the survivors are frozen so later collections need not scan them.
+            self._gc_resuming = True
+            self.set_timer(GC_RESUME_SECONDS, self._end_gc_pause)
+
+    def exit(
+        self,
+        result: None = None,
+        return_code: int = 0,
+        message: RenderableType | None = None,
+    ) -> None:
+        """Exit the app; a start-up GC pause still pending ends now."""
+        self._end_gc_pause()
+        super().exit(result, return_code, message)
+
+    def _end_gc_pause(self) -> None:
+        if self.gc_paused:
+            gc.collect()
+            gc.freeze()
+            gc.enable()
+            self.gc_paused = False
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A load that failed unexpectedly (not with problems) is reported; polling goes on."""
         worker = event.worker
         if worker.group == "knowledge" and event.state is WorkerState.ERROR:
             self._loading = False
+            self._resume_gc()
             self.notify(
                 f"{type(worker.error).__name__}: {worker.error}",
                 title="The knowledge could not be loaded",
@@ -212,14 +265,12 @@ class ExpertApp(App[None]):
             )
 
     def _install_modes(self) -> None:
-        from tui.screens.clients import ClientsScreen  # noqa: PLC0415 - after knowledge
-        from tui.screens.consultation import ConsultationScreen  # noqa: PLC0415
-        from tui.screens.knowledge import KnowledgeScreen  # noqa: PLC0415
-
-        ws = self.workspace
-        self.add_mode("consultation", lambda: ConsultationScreen(ws))
-        self.add_mode("clients", lambda: ClientsScreen(ws))
-        self.add_mode("knowledge", lambda: KnowledgeScreen(ws))
+        for mode, name in (
+            ("consultation", "ConsultationScreen"),
+            ("clients", "ClientsScreen"),
+            ("knowledge", "KnowledgeScreen"),
+        ):
+            self.add_mode(mode, partial(_mode_screen, mode, name, self.workspace))
 
     # --- actions ----------------------------------------------------------------------------
     async def action_mode(self, mode: str) -> None:
@@ -266,6 +317,12 @@ class ExpertApp(App[None]):
     def on_unmount(self) -> None:
         """Free the engine and close the store."""
         self.workspace.close()
+
+
+def _mode_screen(module: str, name: str, workspace: Workspace) -> Screen[object]:
+    """A mode's screen; its module is imported when first opened, not during start-up."""
+    screen: Screen[object] = getattr(import_module(f"tui.screens.{module}"), name)(workspace)
+    return screen
 
 
 def make_app(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -216,6 +217,79 @@ def test_cli_without_subcommand_opens_the_app(monkeypatch: pytest.MonkeyPatch, t
     assert cli.main(["--demo"]) == 0
     assert opened[1].workspace.demo
     assert opened[1].workspace.db_path is not None
+    # start-up runs with the cyclic GC paused; an app that ends early leaves it on again
+    assert opened[0].gc_paused
+    assert gc.isenabled()
+
+
+def test_app_options_alone_open_the_app_without_the_subcommands(tmp_path: Path):
+    code = (
+        "import gc, sys; from tui import cli; import tui.app; "
+        "tui.app.ExpertApp.run = lambda self, *a, **k: None; "
+        f"code = cli.main(['--db', {str(tmp_path / 'x.sqlite3')!r}, '--demo']); "
+        "print(code, 'tui.commands' in sys.modules, gc.isenabled())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.split() == ["0", "False", "True"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "app_only"),
+    [
+        ([], True),
+        (["--demo"], True),
+        (["--db", "x", "--knowledge", "k", "--keymap", "m"], True),
+        (["--db=x", "--demo"], True),
+        (["--db"], False),  # argparse says what is missing
+        (["--db", "--demo"], False),
+        (["--kn", "k"], False),  # abbreviations: the full parser
+        (["--help"], False),
+        (["check"], False),
+        (["--demo", "assess", "case.yaml"], False),
+    ],
+)
+def test_only_well_formed_app_options_skip_the_full_parser(argv: list[str], app_only: bool):
+    assert cli._app_only(argv) is app_only  # noqa: SLF001
+
+
+async def test_startup_report_once_the_first_assessment_is_shown(
+    app: ExpertApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    report = tmp_path / "startup.json"
+    monkeypatch.setenv("NEEDLEWISE_STARTUP_REPORT", str(report))
+    monkeypatch.setenv("NEEDLEWISE_LAUNCHED_AT", str(app.startup["app created"]))
+    app.gc_paused = True
+    gc.disable()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(500):
+                if report.exists() and not app.gc_paused:
+                    break
+                await pilot.pause(0.01)
+        assert gc.isenabled()
+        assert not app.gc_paused
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    data = json.loads(report.read_text())
+    assert data["launched"] == "launcher"
+    marks = data["marks"]
+    assert list(marks)[-1] == "first assessment shown"
+    assert {"knowledge loaded", "compiled, engine ready", "consultation mounted"} <= set(marks)
+    assert list(marks.values()) == sorted(marks.values())
+    assert marks["app created"] == 0
+
+
+def test_launch_time_from_proc_without_a_launcher(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("NEEDLEWISE_LAUNCHED_AT", raising=False)
+    launched, source = cli.launched_at()
+    assert source in {
+        "/proc start time",
+        "first line of needlewise (interpreter start not counted)",
+    }
+    assert launched <= cli.STARTED
 
 
 def test_subcommands_still_import_no_textual():

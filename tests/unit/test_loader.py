@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -12,10 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.errors import Problem
-from engine.loader import Document, load_file, parse_text
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from engine.loader import LIBYAML, Document, load_file, parse_fast, parse_text
+from knowledge import DEFAULT_KNOWLEDGE
 
 NESTED = """\
 rules:
@@ -359,9 +358,97 @@ def test_yaml_dump_round_trips(data: Any):
         pytest.param("a: !!timestamp abc\n", id="timestamp-tag-on-text"),
         pytest.param("a: &x [*x]\n", id="recursive-alias"),
         pytest.param("[" * 600 + "]" * 600, id="deep-nesting"),
+        pytest.param("a: !!int\n", id="int-tag-on-nothing"),  # PyYAML raises IndexError
     ],
 )
 def test_bad_values_are_problems_not_crashes(text: str):
     doc, problems = parse_text(text, "fuzz.yaml")
     assert doc is None or problems
     assert all(p.code.startswith("yaml.") for p in problems)
+
+
+# --- the libyaml fast path reads every document exactly as the pure-Python parser ------------
+# parse_text composes with libyaml when it can (ten times faster) and falls back to PyYAML's own
+# parser, which stays the reference for data, positions and every problem's message.
+
+needs_libyaml = pytest.mark.skipif(not LIBYAML, reason="PyYAML was built without libyaml")
+
+
+def _same_as_pure_python(text: str) -> None:
+    assert parse_text(text, "f.yaml") == parse_text(text, "f.yaml", fast=False)
+
+
+def _repo_yaml() -> list[Path]:
+    root = Path(__file__).resolve().parents[2]
+    folders = ("knowledge", "examples", "tests/fixtures", "tests/golden")
+    return sorted(p for f in folders for p in (root / f).rglob("*.yaml"))
+
+
+@needs_libyaml
+def test_the_bundled_knowledge_takes_the_fast_path():
+    # start-up time (docs/performance.md, "Terminal UI"): a file the fast path declines costs
+    # ~10x to load; see _fast_enough and _check_fast in engine/loader.py for what it declines
+    for path in sorted(DEFAULT_KNOWLEDGE.rglob("*.yaml")):
+        if "cases" not in path.relative_to(DEFAULT_KNOWLEDGE).parts:
+            assert parse_fast(path.read_text(encoding="utf-8"), path.name) is not None, path
+
+
+@needs_libyaml
+@pytest.mark.parametrize("path", _repo_yaml(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_yaml_file_of_the_repository_reads_the_same_on_both_paths(path: Path):
+    _same_as_pure_python(path.read_text(encoding="utf-8"))
+
+
+@needs_libyaml
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a:\tb\n", id="tab"),  # libyaml accepts some tabs PyYAML rejects
+        pytest.param("a: |#\n", id="block-header-comment"),  # accepted by libyaml only
+        pytest.param("a: >2#\n  x\n", id="folded-header-comment"),
+        pytest.param("!\n", id="bare-tag"),  # libyaml: '' (str), PyYAML: None
+        pytest.param("a: ! \nb: 1\n", id="bare-tag-in-mapping"),
+        pytest.param("a:\n\ufeff", id="bom-after-start"),
+        pytest.param("? a", id="empty-value-at-end-without-newline"),  # marked a line apart
+        pytest.param("a:", id="empty-value-at-end-without-newline-2"),
+        pytest.param("[a?]\n", id="question-mark-in-flow-scalar"),  # libyaml reads 'a?'
+        pytest.param("{q: Pregnant?}\n", id="question-mark-in-flow-mapping"),
+        pytest.param("? {a?x}\n", id="question-mark-in-flow-key"),
+        pytest.param("{a: , b: c}\n", id="empty-flow-value"),  # marked a column apart
+        pytest.param("{? }\n", id="empty-flow-key"),
+        pytest.param("[a:\n]\n", id="empty-flow-value-at-line-end"),
+        pytest.param("? [a]\n: b\n", id="collection-as-key"),
+        pytest.param("[" * 150 + "]" * 150 + "\n", id="deep"),
+        pytest.param("a: &x [*x]\n", id="recursive-alias"),
+        pytest.param("a: !!int\n", id="bad-value"),
+        pytest.param("a: [b\n", id="syntax-error"),
+        pytest.param("a: b\na: c\n", id="duplicate-key"),
+        pytest.param('a: "\\ud83d\\ude00"\n', id="surrogate-escapes"),
+        pytest.param("- a\n- {b: 1, c: [x, 'y', \"z\"]}\n- |\n  text\n", id="ordinary"),
+    ],
+)
+def test_known_differences_between_libyaml_and_pyyaml_are_decided_by_pyyaml(text: str):
+    _same_as_pure_python(text)
+
+
+_DIFF_TOKENS = [
+    "a", "b c", ":", ": ", " ", "  ", "\n", "\n  ", "\n    ", "- ", "[", "]", "{", "}", ", ",
+    ",", "'q'", '"q"', "#", " #c", "? ", "?", "x?y", "|", "|-", ">", ">+", "1", "~", "null",
+    "&a ", "*a", "!!str ", "!x ", "---\n", "...\n", "%YAML 1.1\n", "\u00e9", "\ufeff", "\r\n",
+    "\x85", "\u2028", "\t", "-", "=", "@", "\\",
+]  # fmt: skip
+
+
+@needs_libyaml
+@given(st.lists(st.sampled_from(_DIFF_TOKENS), max_size=50).map("".join))
+def test_yaml_like_text_reads_the_same_on_both_paths(text: str):
+    _same_as_pure_python(text)
+    _same_as_pure_python(text + "\n")
+
+
+@needs_libyaml
+@given(_JSON, st.booleans(), st.integers(2, 6))
+def test_dumped_documents_read_the_same_on_both_paths(data: Any, flow: bool, indent: int):
+    _same_as_pure_python(
+        yaml.safe_dump(data, default_flow_style=flow, indent=indent, allow_unicode=True)
+    )
