@@ -245,20 +245,27 @@ class _FastPattern:
     alias: str
     kind: str
     tests: tuple[_FastTest, ...]
-    key: tuple[str, frozenset[str]] | None = None
+    key: tuple[str, frozenset[str], bool] | None = None
     """(field, text values) of the first test that only a fact holding one of those texts, or
     lacking the field, can pass: candidates are looked up by it (``_Candidates``)."""
 
 
-def _key_of(tests: Sequence[Test]) -> tuple[str, frozenset[str]] | None:
+def _key_of(tests: Sequence[Test]) -> tuple[str, frozenset[str], bool] | None:
+    """The pattern's key for ``_Candidates``: (field, texts, is_a?).
+
+    It comes from the first test that a fact can pass only by holding one of the texts (``eq``,
+    ``in``) or a list containing one (``is_a``). A fact lacking the field stays a candidate
+    (the test is UNKNOWN on it).
+    """
     for test in tests:
         value = test.value
         if test.op in {"eq", "same_as"} and isinstance(value, str):
-            return test.field, frozenset({value})
-        if test.op == "in" and isinstance(value, tuple):
-            texts = frozenset(v for v in value if isinstance(v, str))
-            if len(texts) == len(set(value)):
-                return test.field, texts
+            return test.field, frozenset({value}), False
+        if test.op in {"in", "is_a"} and isinstance(value, tuple | str):
+            options = value if isinstance(value, tuple) else (value,)
+            texts = frozenset(v for v in options if isinstance(v, str))
+            if len(texts) == len(set(options)):
+                return test.field, texts, test.op == "is_a"
     return None
 
 
@@ -274,29 +281,32 @@ class _Candidates:
 
     def __init__(self, by_kind: Mapping[str, list[EvalFact]]) -> None:
         self.by_kind = by_kind
-        self._tables: dict[tuple[str, str], tuple[int, dict[str, list[int]], list[int]]] = {}
+        self._tables: dict[tuple[str, str, bool], tuple[int, dict[str, list[int]], list[int]]] = {}
 
     def of(self, pattern: _FastPattern) -> list[EvalFact]:
         facts = self.by_kind.get(pattern.kind, [])
-        key = pattern.key
-        if key is None or len(facts) < 2:  # noqa: PLR2004 - a scan is cheaper
+        if pattern.key is None or len(facts) < 2:  # noqa: PLR2004 - a scan is cheaper
             return facts
-        field, values = key
-        table = self._tables.get((pattern.kind, field))
+        return self.keyed(pattern, facts)
+
+    def keyed(self, pattern: _FastPattern, facts: list[EvalFact]) -> list[EvalFact]:
+        """``of`` for a pattern with a key, given its kind's facts."""
+        field, values, member = pattern.key  # type: ignore[misc]
+        table = self._tables.get((pattern.kind, field, member))
         if table is None or table[0] != len(facts):  # facts of a kind are only ever appended
-            table = self._table(facts, field)
-            self._tables[pattern.kind, field] = table
+            table = self._table(facts, field, member=member)
+            self._tables[pattern.kind, field, member] = table
         _, by_value, absent = table
         picked = list(absent)
         for value in values:
             picked.extend(by_value.get(value, ()))
         if len(picked) > 1:
-            picked.sort()
+            picked = sorted(set(picked)) if member else sorted(picked)
         return [facts[i] for i in picked]
 
     @staticmethod
     def _table(
-        facts: Sequence[EvalFact], field: str
+        facts: Sequence[EvalFact], field: str, *, member: bool
     ) -> tuple[int, dict[str, list[int]], list[int]]:
         by_value: dict[str, list[int]] = {}
         absent: list[int] = []
@@ -304,8 +314,14 @@ class _Candidates:
             fields = ef.fact.fields
             if field not in fields:
                 absent.append(i)
-            elif isinstance(fields[field], str):
-                by_value.setdefault(fields[field], []).append(i)
+                continue
+            value = fields[field]
+            if not member:
+                if isinstance(value, str):
+                    by_value.setdefault(value, []).append(i)
+            elif type(value) is list:
+                for item in {m for m in value if isinstance(m, str)}:
+                    by_value.setdefault(item, []).append(i)
         return len(facts), by_value, absent
 
 
@@ -426,42 +442,67 @@ class Evaluator:
                     if not fast.kinds <= present:
                         continue  # a positive pattern has no candidate (a kind new in this
                         # pass marks it dirty, so the rule runs in the next one)
-                    rule_id = fast.rule.id
-                    single = fast.single
-                    if single is None:
-                        found = _matches(fast, pick)
+                    if fast.single is None:
+                        dirty |= self._record(fast, _matches(fast, pick), matches, store, by_kind)
                     else:
-                        # Most rules: one pattern, no join, no negation. A repeat pass only
-                        # builds a Match when the truth or the questions changed.
-                        found = []
-                        for ef in pick.of(single):
-                            truth, paths = _fast_truth(single, ef, _NO_BINDINGS)
-                            if truth is _FALSE:
-                                continue
-                            bindings = ((single.alias, ef.fact.fid),)
-                            old = matches.get((rule_id, bindings))
-                            if old is not None and (
-                                old.truth > truth
-                                or (old.truth is truth and paths <= old.unknown_paths)
-                            ):
-                                continue
-                            found.append(
-                                Match(
-                                    rule_id=rule_id,
-                                    bindings=bindings,
-                                    truth=truth,
-                                    unknown_paths=paths,
-                                ),
-                            )
-                    for match in found:
-                        merged = _merge(matches.get((rule_id, match.bindings)), match)
-                        if merged is None:
-                            continue
-                        matches[rule_id, match.bindings] = merged
-                        dirty |= self._derive(fast, merged, store, by_kind)
+                        dirty |= self._single(fast, pick, matches, store, by_kind)
                 again = sorted({i for kind in dirty for i in readers.get(kind, ())})
                 todo = [layer[i] for i in again]
         return Evaluation(matches=tuple(matches.values()), facts=store, strata=self.strata)
+
+    def _single(
+        self,
+        fast: _FastRule,
+        pick: _Candidates,
+        matches: dict[tuple[str, tuple[tuple[str, str], ...]], Match],
+        store: dict[str, EvalFact],
+        by_kind: dict[str, list[EvalFact]],
+    ) -> set[str]:
+        """Match a rule with one pattern, no join and no negation (most rules).
+
+        ``_merge`` is inlined: a repeat pass builds no Match unless the truth or the questions
+        changed.
+        """
+        single = fast.single
+        assert single is not None  # noqa: S101 - the caller checked
+        rule_id = fast.rule.id
+        dirty: set[str] = set()
+        candidates = by_kind[single.kind]
+        if single.key is not None and len(candidates) > 1:
+            candidates = pick.keyed(single, candidates)
+        for ef in candidates:
+            truth, paths = _fast_truth(single, ef, _NO_BINDINGS)
+            if truth is _FALSE:
+                continue
+            bindings = ((single.alias, ef.fact.fid),)
+            old = matches.get((rule_id, bindings))
+            if old is not None and old.truth >= truth:
+                if old.truth > truth or paths <= old.unknown_paths:
+                    continue
+                paths = old.unknown_paths | paths  # same truth, more questions: keep them all
+            match = Match(rule_id=rule_id, bindings=bindings, truth=truth, unknown_paths=paths)
+            matches[rule_id, bindings] = match
+            dirty |= self._derive(fast, match, store, by_kind)
+        return dirty
+
+    def _record(
+        self,
+        fast: _FastRule,
+        found: Sequence[Match],
+        matches: dict[tuple[str, tuple[tuple[str, str], ...]], Match],
+        store: dict[str, EvalFact],
+        by_kind: dict[str, list[EvalFact]],
+    ) -> set[str]:
+        """Keep what is new in ``found`` and derive from it; the kinds that changed."""
+        dirty: set[str] = set()
+        rule_id = fast.rule.id
+        for match in found:
+            merged = _merge(matches.get((rule_id, match.bindings)), match)
+            if merged is None:
+                continue
+            matches[rule_id, match.bindings] = merged
+            dirty |= self._derive(fast, merged, store, by_kind)
+        return dirty
 
     def _derive(
         self,

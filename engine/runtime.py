@@ -42,6 +42,7 @@ from types import MappingProxyType
 from typing import Any, Final, Self
 
 import durable_rules_engine
+import orjson
 from durable import engine as durable_engine
 
 from engine.durable_check import DefinitionIssue, InvalidDefinition, check_definition
@@ -208,7 +209,7 @@ class _Core:
             return
         messages: str | None = started[1]
         while messages:
-            for rule_id, matched in json.loads(messages).items():
+            for rule_id, matched in _decode(messages).items():
                 self.action(rule_id)(matched)
                 break
             messages = durable_rules_engine.complete_and_start_action(handle, offset)
@@ -298,6 +299,19 @@ class _Core:
 
 
 _OBSERVED: Final = 2  # rules.h ERR_EVENT_OBSERVED
+
+
+def _decode(text: str) -> dict[str, Any]:
+    """Decode durable's match message (JSON).
+
+    orjson parses it 3-4x faster than ``json``; the standard library is the fallback for
+    anything orjson's stricter parser refuses.
+    """
+    try:
+        decoded: dict[str, Any] = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        decoded = json.loads(text)
+    return decoded
 
 
 def _session_cap(s: _Session) -> EngineFailure:

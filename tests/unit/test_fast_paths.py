@@ -6,6 +6,7 @@ import gc
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,3 +145,24 @@ def test_candidates_keep_every_fact_the_pattern_does_not_rule_out(
     for ef in facts:
         if ef not in picked:
             assert _fast_truth(prepared, ef, {})[0] is Truth.FALSE
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "kept"),
+    [
+        ("is_a", ("x", "z"), ["f0", "f2", "f3"]),  # lists holding x or z, and the unknown one
+        ("is_a", "y", ["f1", "f2"]),
+        ("in", ("x", "y"), ["f2", "f4"]),  # a list never equals a text
+        ("eq", "x", ["f2", "f4"]),
+    ],
+)
+def test_candidates_by_key_on_examples(op: str, value: Any, kept: list[str]) -> None:
+    rows = [{"a": ["x"]}, {"a": ["y", "q"]}, {}, {"a": ["z", "x", "x"]}, {"a": "x"}]
+    facts = [EvalFact(fact=_fact(f"f{i}", row), certain=True) for i, row in enumerate(rows)]
+    test = FieldTest(field="a", op=op, value=value, path=())  # type: ignore[arg-type]
+    pattern = _FastPattern("p", "k", (_FastTest.of(test),), _key_of([test]))
+    assert pattern.key is not None
+    picked = [ef.fact.fid for ef in _Candidates({"k": facts}).of(pattern)]
+    assert picked == kept
+    truths = {ef.fact.fid: _fast_truth(pattern, ef, {})[0] for ef in facts}
+    assert all(truths[fid] is Truth.FALSE for fid in truths if fid not in kept)

@@ -567,3 +567,11 @@ def test_fixed_conclusions_are_validated_when_the_engine_is_built() -> None:
         RuleEngine(
             rules(r=[when("p", "plan")]), derive({}), fixed={"r": [{"fid": "", "kind": "x"}]}
         )
+
+
+def test_match_messages_orjson_refuses_are_decoded_by_the_standard_library() -> None:
+    # orjson rejects lone surrogates and NaN; the standard library accepts both.
+    decode = runtime._decode  # noqa: SLF001
+    assert decode('{"r": {"a": {"fid": "x", "v": NaN}}}')["r"]["a"]["fid"] == "x"
+    assert decode('{"r": {"a": {"fid": "\\ud800"}}}')["r"]["a"]["fid"] == "\ud800"
+    assert decode('{"r": {"a": {"fid": "y"}}}') == {"r": {"a": {"fid": "y"}}}
