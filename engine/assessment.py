@@ -306,7 +306,7 @@ def _result(
     precare: list[CareInstruction] = []
     aftercare: list[CareInstruction] = []
     effects: list[ExpectedEffect] = []
-    given: set[tuple[str, str, str]] = set()  # (section, rule, text): one instruction each
+    cared: set[str] = set()  # care rules whose entries are in
     hits: dict[str, list[LimitHit]] = {}
 
     def bound(firing: Firing) -> dict[str, Mapping[str, Any]]:
@@ -330,14 +330,13 @@ def _result(
                 LimitHit(rule=rule, out=out, fid=firing.conclusions[0])
             )
         elif isinstance(out, CareOut):
+            if rule.id in cared:
+                continue  # one set of instructions, however many areas or entries matched
+            cared.add(rule.id)
             entries = care.get(rule.id)
             if entries is None:
                 entries = care[rule.id] = _care_entries(rule, out)
             for section, entry in entries:
-                key = (section, rule.id, entry.text)
-                if key in given:
-                    continue  # one instruction, however many areas or entries matched
-                given.add(key)
                 if isinstance(entry, ExpectedEffect):
                     effects.append(entry)
                 else:
@@ -379,7 +378,11 @@ CareEntry = tuple[str, CareInstruction | ExpectedEffect]
 
 def _care_entries(rule: LogicRule, out: CareOut) -> tuple[CareEntry, ...]:
     entries: list[CareEntry] = []
+    texts: set[str] = set()
     for item in out.items:
+        if item.text in texts:
+            continue  # the same text twice in one rule is one instruction
+        texts.add(item.text)
         if isinstance(item, EffectItem):
             effect = ExpectedEffect(
                 band=item.band, text=item.text, rule=rule.id, sources=rule.sources
