@@ -59,6 +59,25 @@ class FactSet:
         return {f.fid: f for f in (*self.facts, *self.phantoms)}
 
 
+_PATHS: dict[tuple[int, str], tuple[FactSpec, dict[str, str]]] = {}
+
+
+def _field_paths(spec: FactSpec, path: str) -> dict[str, str]:
+    """Field -> case path (``client.medications[0].name``) of one entry; kept between cases."""
+    key = (id(spec), path)
+    hit = _PATHS.get(key)
+    if hit is not None and hit[0] is spec:  # the same spec, not a new one at a reused id
+        return hit[1]
+    if len(_PATHS) > _MAX_PATHS:
+        _PATHS.clear()  # a knowledge reload leaves the old specs' entries behind
+    paths = {name: f"{path}.{name}" for name in spec.fields}
+    _PATHS[key] = (spec, paths)
+    return paths
+
+
+_MAX_PATHS = 4096
+
+
 class _Builder:
     def __init__(self, knowledge: Knowledge, case: Case, unanswer: frozenset[str]) -> None:
         self.k = knowledge
@@ -125,12 +144,11 @@ class _Builder:
     ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
         """Fields as answered (defaults applied; unanswered ones absent), their paths, notes."""
         fields: dict[str, Any] = {}
-        paths: dict[str, str] = {}
+        paths = dict(_field_paths(spec, path))
         origin: list[str] = []
+        unanswer = self.unanswer
         for name, fspec in spec.fields.items():
-            fpath = f"{path}.{name}"
-            paths[name] = fpath
-            if f"{spec.source}.{name}" in self.unanswer:
+            if unanswer and f"{spec.source}.{name}" in unanswer:
                 continue
             if name in answers:
                 fields[name] = answers[name]
@@ -144,7 +162,8 @@ class _Builder:
                 if found:
                     fields[name] = value
                     origin.append(f"{name}: from {fspec.default_from}")
-                paths[name] = fspec.default_from if not found else fpath
+                if not found:
+                    paths[name] = fspec.default_from
             elif fspec.optional:
                 fields[name] = None
         return fields, paths, origin

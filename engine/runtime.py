@@ -218,14 +218,17 @@ class _Core:
         self, s: _Session, rule_id: str, aliases: Sequence[str], matched: Mapping[str, Any]
     ) -> None:
         registry = s.registry
-        bindings = {alias: registry[matched[alias]["fid"]] for alias in aliases}
+        premises = tuple([(alias, matched[alias]["fid"]) for alias in aliases])
         fixed = self.fixed.get(rule_id)
         if fixed is None:
+            bindings = {alias: registry[fid] for alias, fid in premises}
             derived = self.conclude(rule_id, bindings)
             conclusions = tuple([self.admit(s, normalize_fact(f, self.shape)) for f in derived])
         else:
+            for _, fid in premises:
+                if fid not in registry:  # durable matched a fact this run never registered
+                    raise KeyError(fid)
             conclusions = tuple([self.admit(s, normal) for normal in fixed])
-        premises = tuple([(alias, fact["fid"]) for alias, fact in bindings.items()])
         s.firings.append(
             Firing(rule_id=rule_id, premises=premises, conclusions=conclusions, phase=s.phase)
         )
