@@ -229,9 +229,7 @@ class _Core:
                 if fid not in registry:  # durable matched a fact this run never registered
                     raise KeyError(fid)
             conclusions = tuple([self.admit(s, normal) for normal in fixed])
-        s.firings.append(
-            Firing(rule_id=rule_id, premises=premises, conclusions=conclusions, phase=s.phase)
-        )
+        s.firings.append(Firing(rule_id, premises, conclusions, s.phase))
 
     def admit(self, s: _Session, normal: Mapping[str, Any]) -> str:
         """Register a (normalized) derived fact and assert it, unless its fid is known."""

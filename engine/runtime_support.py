@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 MAX_FIELDS: Final = 64
 """Fields per fact; durable stops (and a later call segfaults) at about 250 in a batch."""
@@ -123,9 +123,11 @@ class EngineFailure(EngineRuntimeError):  # noqa: N818 - public contract
         super().__init__(f"{detail}{meaning}")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Firing:
-    """One rule firing: which facts matched and which facts it concluded."""
+class Firing(NamedTuple):
+    """One rule firing: which facts matched and which facts it concluded.
+
+    An immutable record, a tuple because a run records some thirty-five (ADR 0002).
+    """
 
     rule_id: str
     premises: tuple[tuple[str, str], ...]
