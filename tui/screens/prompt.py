@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from engine.records import fold
 from tui.keymap import key
+from tui.screens.form_dialog import FormDialog
 
 NOTE_LIMIT = 20_000
 """The store's limit on a consultation's note (``engine.records``: ``save_consultation``)."""
@@ -78,7 +79,7 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class NoteScreen(ModalScreen[str | None]):
+class NoteScreen(FormDialog[str]):
     """The optional note saved with a consultation: several lines; ctrl+s saves, Escape cancels.
 
     Dismissed with the note (``""`` for none), or None when the save is cancelled.
@@ -130,14 +131,6 @@ class NoteScreen(ModalScreen[str | None]):
         text.focus()
         text.move_cursor(text.document.end)
 
-    @on(Button.Pressed, "#ok")
-    def _ok(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancelled(self) -> None:
-        self.action_cancel()
-
     def action_submit(self) -> None:
         """Return the note (refused when longer than the store keeps)."""
         note = self.query_one("#note-text", TextArea).text.strip()
@@ -147,10 +140,6 @@ class NoteScreen(ModalScreen[str | None]):
             )
             return
         self.dismiss(note)
-
-    def action_cancel(self) -> None:
-        """Do not save."""
-        self.dismiss(None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,7 +162,7 @@ def erase_warning(client: Any) -> str:  # noqa: ANN401 - engine.records.ClientRe
     )
 
 
-class EraseScreen(ModalScreen[EraseRequest | None]):
+class EraseScreen(FormDialog[EraseRequest]):
     """Confirm erasing a client: who, why, and the client's name typed out.
 
     Enter in the last field (or the Erase button) erases once every field is right; there is
@@ -189,6 +178,7 @@ class EraseScreen(ModalScreen[EraseRequest | None]):
         width: 15;
     }
     """
+    SUBMIT_ON = "erase-confirm"
     BINDINGS: ClassVar[list[BindingType]] = [
         key("escape", "cancel", "Cancel", "erase.cancel", "Close without erasing"),
     ]
@@ -229,22 +219,6 @@ class EraseScreen(ModalScreen[EraseRequest | None]):
         first = "#erase-reason" if self.by else "#erase-by"
         self.query_one(first, Input).focus()
 
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "erase-confirm":
-            self.action_submit()
-        else:
-            self.focus_next()
-
-    @on(Button.Pressed, "#ok")
-    def _ok(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancelled(self) -> None:
-        self.action_cancel()
-
     def action_submit(self) -> None:
         """Erase only with who, why and the right name (case and accents do not matter)."""
         by = self.query_one("#erase-by", Input).value.strip()
@@ -261,10 +235,6 @@ class EraseScreen(ModalScreen[EraseRequest | None]):
             self.dismiss(EraseRequest(by=by, reason=reason))
             return
         error.update("✖ That is not the client's name: nothing was erased")
-
-    def action_cancel(self) -> None:
-        """Do not erase."""
-        self.dismiss(None)
 
 
 def _same_name(typed: str, name: str) -> bool:

@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui.keymap import key
 from tui.messages import AddRecord
+from tui.screens.form_dialog import FormDialog
 
 
-class RecordScreen(ModalScreen[AddRecord | None]):
+class RecordScreen(FormDialog[AddRecord]):
     """A small form; Enter in the last field (or ctrl+s) records it."""
 
+    SUBMIT_ON = "note"
     BINDINGS: ClassVar[list[BindingType]] = [
         key("escape", "cancel", "Cancel", "record.cancel", "Close without recording"),
         key("ctrl+s", "submit", "Record", "record.submit", "Record it"),
@@ -56,23 +56,6 @@ class RecordScreen(ModalScreen[AddRecord | None]):
     def on_mount(self) -> None:
         """Start at the first field."""
         self.query_one("#by", Input).focus()
-
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "note":
-            self.action_submit()
-        else:
-            self.focus_next()
-
-    @on(Button.Pressed, "#ok")
-    def _ok(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        """Close without recording."""
-        self.dismiss(None)
 
     def action_submit(self) -> None:
         """Check and return the record."""
