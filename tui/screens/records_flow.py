@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,16 @@ async def ask_practitioner(app: App[Any], workspace: Workspace) -> str | None:
     if name:
         workspace.practitioner = name
     return name
+
+
+def post_export(screen: Screen[None], write: Callable[[], Sequence[Path]]) -> None:
+    """Run ``write`` (from a worker thread) and post what it wrote, or why it could not."""
+    try:
+        paths = write()
+    except (OSError, ValueError, EngineError) as exc:
+        screen.post_message(ExportFinished((), error=str(exc)))
+        return
+    screen.post_message(ExportFinished(tuple(str(p) for p in paths)))
 
 
 class RecordsScreen(Screen[None]):
@@ -293,19 +303,18 @@ class RecordsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, directory: Path, outcome: Outcome, practitioner: str, name: str) -> None:
         assert outcome.trace is not None  # noqa: S101 - checked by the caller
-        try:
-            paths = write_reports(
+        assessment = outcome.trace.assessment
+        post_export(
+            self,
+            lambda: write_reports(
                 directory,
-                assessment=outcome.trace.assessment,
+                assessment=assessment,
                 case_data=outcome.built.data,
                 client_name=name,
                 practitioner=practitioner,
                 knowledge=self.workspace.knowledge,
-            )
-        except (OSError, ValueError, EngineError) as exc:
-            self.post_message(ExportFinished((), error=str(exc)))
-            return
-        self.post_message(ExportFinished(tuple(str(p) for p in paths)))
+            ),
+        )
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:
@@ -345,14 +354,14 @@ class ClientRecordsFlow(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export(self, record: Any, name: str) -> None:  # noqa: ANN401
-        try:
+        def write() -> tuple[Path, ...]:
             store = self.workspace.store()
             with tempfile.TemporaryDirectory() as tmp:
                 try:
                     knowledge = store.load_snapshot(record.knowledge_hash, Path(tmp))
                 except EngineError:
                     knowledge = None  # titles fall back to ids
-                paths = write_reports(
+                return write_reports(
                     default_export_dir(),
                     assessment=record.assessment,
                     case_data=record.case_data,
@@ -363,10 +372,8 @@ class ClientRecordsFlow(Screen[None]):
                     note=record.note,
                     stem=f"{slug(name)}-{record.consultation_date}-c{record.id}",
                 )
-        except (OSError, ValueError, EngineError) as exc:
-            self.post_message(ExportFinished((), error=str(exc)))
-            return
-        self.post_message(ExportFinished(tuple(str(p) for p in paths)))
+
+        post_export(self, write)
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:
