@@ -12,19 +12,11 @@ from hypothesis import strategies as st
 
 from engine import Assessor, compile_knowledge, load_knowledge
 from engine.case import load_case
-from engine.evaluate import (
-    EvalFact,
-    Truth,
-    _Candidates,
-    _fast_truth,
-    _FastPattern,
-    _FastTest,
-    _key_of,
-    pattern_truth,
-)
 from engine.facts import Fact
+from engine.kleene import EvalFact, Truth, pattern_truth
 from engine.patterns import Pattern, Ref
 from engine.patterns import Test as FieldTest
+from engine.prepared import Candidates, FastPattern, FastTest, fast_truth, key_of
 from knowledge import DEFAULT_KNOWLEDGE
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
@@ -78,14 +70,14 @@ def test_prepared_pattern_agrees_with_pattern_truth(
     certain: bool,
 ) -> None:
     pattern = Pattern(kind="k", alias="p", negated=False, tests=tuple(field_tests), path=())
-    prepared = _FastPattern("p", "k", tuple(_FastTest.of(t) for t in field_tests))
+    prepared = FastPattern("p", "k", tuple(FastTest.of(t) for t in field_tests))
     candidate = EvalFact(
         fact=_fact("f", fields),
         certain=certain,
         unknown_paths=frozenset() if certain else frozenset({"list"}),
     )
     bound = {} if other is None else {"other": _fact("o", other)}
-    assert _fast_truth(prepared, candidate, bound) == pattern_truth(pattern, candidate, bound)
+    assert fast_truth(prepared, candidate, bound) == pattern_truth(pattern, candidate, bound)
 
 
 def test_an_assessment_leaves_no_reference_cycles_for_the_collector() -> None:
@@ -136,15 +128,15 @@ def test_candidates_keep_every_fact_the_pattern_does_not_rule_out(
     field_tests = [t for t in field_tests if not isinstance(t.value, Ref)] or [
         FieldTest(field="a", op="eq", value="x", path=())
     ]
-    prepared = _FastPattern(
-        "p", "k", tuple(_FastTest.of(t) for t in field_tests), _key_of(field_tests)
+    prepared = FastPattern(
+        "p", "k", tuple(FastTest.of(t) for t in field_tests), key_of(field_tests)
     )
     facts = [EvalFact(fact=_fact(f"f{i}", fields), certain=True) for i, fields in enumerate(many)]
-    picked = _Candidates({"k": facts}).of(prepared)
+    picked = Candidates({"k": facts}).of(prepared)
     assert picked == [ef for ef in facts if ef in picked]  # scan order
     for ef in facts:
         if ef not in picked:
-            assert _fast_truth(prepared, ef, {})[0] is Truth.FALSE
+            assert fast_truth(prepared, ef, {})[0] is Truth.FALSE
 
 
 @pytest.mark.parametrize(
@@ -160,9 +152,9 @@ def test_candidates_by_key_on_examples(op: str, value: Any, kept: list[str]) -> 
     rows = [{"a": ["x"]}, {"a": ["y", "q"]}, {}, {"a": ["z", "x", "x"]}, {"a": "x"}]
     facts = [EvalFact(fact=_fact(f"f{i}", row), certain=True) for i, row in enumerate(rows)]
     test = FieldTest(field="a", op=op, value=value, path=())  # type: ignore[arg-type]
-    pattern = _FastPattern("p", "k", (_FastTest.of(test),), _key_of([test]))
+    pattern = FastPattern("p", "k", (FastTest.of(test),), key_of([test]))
     assert pattern.key is not None
-    picked = [ef.fact.fid for ef in _Candidates({"k": facts}).of(pattern)]
+    picked = [ef.fact.fid for ef in Candidates({"k": facts}).of(pattern)]
     assert picked == kept
-    truths = {ef.fact.fid: _fast_truth(pattern, ef, {})[0] for ef in facts}
+    truths = {ef.fact.fid: fast_truth(pattern, ef, {})[0] for ef in facts}
     assert all(truths[fid] is Truth.FALSE for fid in truths if fid not in kept)
