@@ -23,8 +23,9 @@ runs one session per ``run()``. The guards, each against a measured defect of du
 * gate facts asserted only at quiescence, so ``$not`` placed after a gate is correct (3.3).
 
 Two measures only save time and change nothing that fires: rules with identical conditions are
-registered once and their shared action records a firing for each (``_share``), and derived facts
-of a kind no rule matches are registered but not asserted (durable would drop them).
+registered once and their shared action records a firing for each
+(``engine.definition_plan.share_conditions``), and derived facts of a kind no rule matches are
+registered but not asserted (durable would drop them).
 """
 
 from __future__ import annotations
@@ -45,7 +46,14 @@ import durable_rules_engine
 import orjson
 from durable import engine as durable_engine
 
-from engine.durable_check import DefinitionIssue, InvalidDefinition, check_definition
+from engine.definition_plan import (
+    SENTINEL_RULE,
+    adapter_issues,
+    binding_orders,
+    present_aliases,
+    share_conditions,
+)
+from engine.durable_check import InvalidDefinition, check_definition
 from engine.runtime_support import (
     ENCODE,
     ActionFailed,
@@ -91,7 +99,6 @@ ENGINE_VERSION: Final = _engine_version()
 """The durable-rules version in use (a vendored build carries a local label)."""
 
 PHASE_KIND: Final = "$phase"
-_SENTINEL_RULE: Final = "__nw_sentinel__"
 _SENTINEL_KIND: Final = "$nw_sentinel"
 _MAX_SALTS: Final = 16
 _NAMES = itertools.count(1)
@@ -152,7 +159,7 @@ class _Core:
         self.members: dict[str, tuple[str, ...]] = {}
         self.fixed: dict[str, tuple[Mapping[str, Any], ...]] = {}
         """rule id -> its conclusions, normalized once, when they do not depend on bindings."""
-        """durable rule -> the rule ids that share its conditions (see ``_share``)."""
+        """durable rule -> the rule ids that share its conditions (see ``share_conditions``)."""
 
     def action(self, rule_id: str) -> Callable[[Mapping[str, Any]], None]:
         """What runs when ``rule_id`` fires, given durable's match (alias -> fact); cached."""
@@ -162,7 +169,7 @@ class _Core:
         return cached
 
     def _make_action(self, rule_id: str) -> Callable[[Mapping[str, Any]], None]:
-        if rule_id == _SENTINEL_RULE:
+        if rule_id == SENTINEL_RULE:
 
             def sentinel(_matched: Mapping[str, Any]) -> None:
                 if self.session is not None:
@@ -186,7 +193,7 @@ class _Core:
                     return
                 session.fired += 1
                 try:
-                    aliases = order if plain else _present(order, matched)
+                    aliases = order if plain else present_aliases(order, matched)
                     self.fire(session, member, aliases, matched)
                 except BaseException as exc:  # noqa: BLE001 - durable would swallow it
                     session.error = session.error or (member, exc)
@@ -322,73 +329,6 @@ def _session_cap(s: _Session) -> EngineFailure:
     return EngineFailure("durable is out of sessions (1,024 live at most) or of memory")
 
 
-def _present(order: Sequence[str], matched: Mapping[str, Any]) -> list[str]:
-    """Aliases durable bound, in pattern order (``any`` rules bind a subset)."""
-    seen = [alias for alias in order if alias in matched]
-    return seen + [alias for alias in matched if alias not in order]
-
-
-def _orders(definition: Mapping[str, Any]) -> dict[str, tuple[tuple[str, ...], bool]]:
-    """Rule id -> (binding aliases in pattern order, whether durable always binds all of them)."""
-    orders = {}
-    for rule_id, rule in definition.items():
-        aliases: list[str] = []
-        plain = "all" in rule
-        pending: list[Any] = list(reversed(rule.get("all", rule.get("any", []))))
-        while pending:
-            ((alias, cond),) = pending.pop().items()
-            if alias.endswith(("$all", "$any")):
-                plain = False
-                pending.extend(reversed(cond))
-            elif not alias.endswith("$not"):
-                aliases.append(alias)
-        orders[rule_id] = (tuple(aliases), plain)
-    return orders
-
-
-def _share(spec: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
-    """Register rules with identical conditions once; the action fires each of them.
-
-    Such rules match exactly the same facts, so one durable rule whose action records a firing
-    per member is equivalent, and saves durable's per-activation cost (the unconditional care
-    rules all read the plan alone). Returns the spec to register and leader -> member ids.
-    """
-    leaders: dict[str, str] = {}
-    members: dict[str, list[str]] = {}
-    registered: dict[str, Any] = {}
-    for rule_id, rule in spec.items():
-        if "all" not in rule or rule_id == _SENTINEL_RULE:
-            registered[rule_id] = rule
-            continue
-        key = json.dumps(rule["all"], sort_keys=True)
-        leader = leaders.setdefault(key, rule_id)
-        members.setdefault(leader, []).append(rule_id)
-        if leader == rule_id:
-            registered[rule_id] = rule
-    return registered, {k: tuple(v) for k, v in members.items() if len(v) > 1}
-
-
-def _runtime_issues(definition: Mapping[str, Any]) -> list[DefinitionIssue]:
-    """What this adapter needs beyond durable's grammar."""
-    issues = []
-    given: object = definition
-    for rule_id, rule in given.items() if isinstance(given, Mapping) else ():
-        if not isinstance(rule, Mapping):
-            continue  # check_definition reports it
-        if rule_id == _SENTINEL_RULE:
-            msg = f"{_SENTINEL_RULE!r} is the engine's own sentinel rule"
-            issues.append(DefinitionIssue(rule_id=rule_id, code="runtime.reserved", message=msg))
-        if rule.get("run") != rule_id:
-            msg = "'run' must be the rule id: firings are recorded under the action name"
-            issues.append(DefinitionIssue(rule_id=rule_id, code="runtime.run", message=msg))
-        for key in ("count", "cap"):
-            if key in rule:
-                msg = f"{key!r} binds lists of matches, which ActionFn bindings cannot express"
-                issue = DefinitionIssue(rule_id=rule_id, code="runtime.unsupported", message=msg)
-                issues.append(issue)
-    return issues
-
-
 class QuietHost(durable_engine.Host):  # type: ignore[misc]
     """A durable host that starts no timer threads and resolves actions through a callback."""
 
@@ -456,9 +396,9 @@ class RuleEngine:
         if phases < 0 or max_firings < 1:
             msg = f"need phases >= 0 and max_firings >= 1, got {phases} and {max_firings}"
             raise ValueError(msg)
-        issues = _runtime_issues(definition)
+        issues = adapter_issues(definition)
         spec: dict[str, Any] = copy.deepcopy(dict(definition))  # durable deletes every "run"
-        spec[_SENTINEL_RULE] = {"all": [{"s": {"kind": _SENTINEL_KIND}}], "run": _SENTINEL_RULE}
+        spec[SENTINEL_RULE] = {"all": [{"s": {"kind": _SENTINEL_KIND}}], "run": SENTINEL_RULE}
         issues.extend(check_definition(spec))
         if issues:
             raise InvalidDefinition(issues)
@@ -467,8 +407,8 @@ class RuleEngine:
         """The durable ruleset name: unique per instance, versioned by content."""
         self.phases: Final = phases
         shape = FactShape.of(spec, numeric_fields or {})
-        self._core = _Core(conclude, max_firings, shape, _orders(spec))
-        registered, self._core.members = _share(spec)
+        self._core = _Core(conclude, max_firings, shape, binding_orders(spec))
+        registered, self._core.members = share_conditions(spec)
         self._core.fixed = {
             rule_id: tuple(MappingProxyType(normalize_fact(f, shape)) for f in facts)
             for rule_id, facts in (fixed or {}).items()
