@@ -16,13 +16,18 @@ def _value(bindings: Mapping[str, Mapping[str, Any]], ref: Ref | None) -> Any:  
     return None if fact is None else fact.get(ref.field)
 
 
+def finding_fid(code: str, zone: object) -> str:
+    """The fact id of a finding raised for the whole treatment or for one zone."""
+    return f"finding:{code}@{zone}" if zone else f"finding:{code}"
+
+
 def conclude(rule: LogicRule, bindings: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The derived fact(s) of one firing of ``rule`` with these bound facts."""
     out = rule.output
     match out:
         case FindingOut():
             zone = _value(bindings, out.zone)
-            fid = f"finding:{out.code}" + (f"@{zone}" if zone else "")
+            fid = finding_fid(out.code, zone)
             fact: dict[str, Any] = {"fid": fid, "kind": "finding", "code": out.code}
             if zone:
                 fact["zone"] = zone

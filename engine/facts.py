@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from engine.case import Case, resolve_site
 from engine.knowledge import Knowledge
-from engine.model import FactSpec, TermKind
+from engine.model import FactSpec, FieldSpec, TermKind
 from engine.vocabulary import fold_text
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,23 +61,38 @@ class FactSet:
         return {f.fid: f for f in (*self.facts, *self.phantoms)}
 
 
-_PATHS: dict[tuple[int, str], tuple[FactSpec, dict[str, str]]] = {}
+_MEMO: dict[tuple[int, str], tuple[FactSpec, Any]] = {}
+_MAX_MEMO = 4096
+
+
+def _memo(spec: FactSpec, key: str, build: Callable[[], _T]) -> _T:
+    """What ``build`` derives from ``spec`` alone, kept between cases (per spec object)."""
+    hit = _MEMO.get((id(spec), key))
+    if hit is not None and hit[0] is spec:  # the same spec, not a new one at a reused id
+        return cast("_T", hit[1])
+    if len(_MEMO) > _MAX_MEMO:
+        _MEMO.clear()  # a knowledge reload leaves the old specs' entries behind
+    value = build()
+    _MEMO[id(spec), key] = (spec, value)
+    return value
 
 
 def _field_paths(spec: FactSpec, path: str) -> dict[str, str]:
-    """Field -> case path (``client.medications[0].name``) of one entry; kept between cases."""
-    key = (id(spec), path)
-    hit = _PATHS.get(key)
-    if hit is not None and hit[0] is spec:  # the same spec, not a new one at a reused id
-        return hit[1]
-    if len(_PATHS) > _MAX_PATHS:
-        _PATHS.clear()  # a knowledge reload leaves the old specs' entries behind
-    paths = {name: f"{path}.{name}" for name in spec.fields}
-    _PATHS[key] = (spec, paths)
-    return paths
+    """Field -> case path (``client.medications[0].name``) of one entry."""
+    return _memo(spec, path, lambda: {name: f"{path}.{name}" for name in spec.fields})
 
 
-_MAX_PATHS = 4096
+def _resolvable(spec: FactSpec) -> tuple[tuple[str, FieldSpec], ...]:
+    """The fields whose answers are resolved: terms, sites (but the entry's site) and texts."""
+    return _memo(
+        spec,
+        "#resolvable",
+        lambda: tuple(
+            (name, fspec)
+            for name, fspec in spec.fields.items()
+            if fspec.type in {"term", "text"} or (fspec.type == "site" and name != spec.site_field)
+        ),
+    )
 
 
 class _Builder:
@@ -235,7 +252,7 @@ class _Builder:
         path: str,
     ) -> None:
         """Terms to canonical ids (with their classes), sites to site ids."""
-        for name, fspec in spec.fields.items():
+        for name, fspec in _resolvable(spec):
             if fspec.type == "term" and name in fields and fields[name] is not None:
                 self.term(fields, paths, origin, name, fspec.terms, path)
             elif fspec.type == "site" and name in fields and name != spec.site_field:

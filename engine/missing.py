@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from engine.conclude import conclude
+from engine.conclude import finding_fid
 from engine.evaluate import Evaluation, Truth
 from engine.facts import FactSet
 from engine.knowledge import Knowledge
@@ -24,8 +24,11 @@ def _could_raise(knowledge: Knowledge, evaluation: Evaluation) -> dict[str, set[
         out = rule.output
         code: str | None = None
         if isinstance(out, FindingOut):
-            bound = {a: evaluation.facts[fid].fact.fields for a, fid in match.bindings}
-            derived = evaluation.facts.get(conclude(rule, bound)[0]["fid"])
+            zone = None
+            if out.zone is not None:
+                bound = dict(match.bindings).get(out.zone.alias)
+                zone = evaluation.facts[bound].fact.fields.get(out.zone.field) if bound else None
+            derived = evaluation.facts.get(finding_fid(out.code, zone))
             if derived is not None and derived.certain:
                 continue  # already raised there: answering cannot raise it again
             code = out.code
