@@ -70,14 +70,24 @@ class Evaluation:
         return {(m.rule_id, m.bindings) for m in self.matches if m.truth is Truth.TRUE}
 
 
-def _merge(old: Match | None, new: Match) -> Match | None:
-    """The match to keep (None: nothing new). Same truth with more questions merges them."""
-    if old is None or new.truth > old.truth:
-        return new
-    if old.truth > new.truth or new.unknown_paths <= old.unknown_paths:
+def _new_paths(old: Match | None, truth: Truth, paths: frozenset[str]) -> frozenset[str] | None:
+    """The questions to keep for a match found again (None: nothing new).
+
+    A higher truth replaces the old match; the same truth with more questions merges them.
+    """
+    if old is None or truth > old.truth:
+        return paths
+    if old.truth > truth or paths <= old.unknown_paths:
         return None
-    # A possible premise gained questions: keep them all.
-    return new._replace(unknown_paths=old.unknown_paths | new.unknown_paths)
+    return old.unknown_paths | paths  # a possible premise gained questions: keep them all
+
+
+def _merge(old: Match | None, new: Match) -> Match | None:
+    """The match to keep (None: nothing new)."""
+    paths = _new_paths(old, new.truth, new.unknown_paths)
+    if paths is None:
+        return None
+    return new if paths is new.unknown_paths else new._replace(unknown_paths=paths)
 
 
 class Evaluator:
@@ -93,7 +103,6 @@ class Evaluator:
             for level in sorted(set(self.strata.values()))
         ]
         self._reads = {r.id: frozenset(p.kind for p in r.patterns) for r in self.rules}
-        self._fast = fast
         # Per layer: kind -> positions of the rules reading it (semi-naive re-runs).
         self._readers: list[dict[str, tuple[int, ...]]] = []
         for layer in self._layers:
@@ -141,8 +150,8 @@ class Evaluator:
     ) -> set[str]:
         """Match a rule with one pattern, no join and no negation (most rules).
 
-        ``_merge`` is inlined: a repeat pass builds no Match unless the truth or the questions
-        changed.
+        A repeat pass builds no Match unless the truth or the questions changed
+        (``_new_paths``).
         """
         single = fast.single
         assert single is not None  # noqa: S101 - the caller checked
@@ -156,12 +165,10 @@ class Evaluator:
             if truth is _FALSE:
                 continue
             bindings = ((single.alias, ef.fact.fid),)
-            old = matches.get((rule_id, bindings))
-            if old is not None and old.truth >= truth:
-                if old.truth > truth or paths <= old.unknown_paths:
-                    continue
-                paths = old.unknown_paths | paths  # same truth, more questions: keep them all
-            match = Match(rule_id, bindings, truth, paths)
+            kept = _new_paths(matches.get((rule_id, bindings)), truth, paths)
+            if kept is None:
+                continue
+            match = Match(rule_id, bindings, truth, kept)
             matches[rule_id, bindings] = match
             dirty |= self._derive(fast, match, store, by_kind)
         return dirty
@@ -221,22 +228,6 @@ class Evaluator:
                 dirty.add(kind)
         return dirty
 
-    def matches_of(
-        self,
-        rule: LogicRule,
-        store: Mapping[str, EvalFact],
-        by_kind: Mapping[str, list[EvalFact]] | None = None,
-    ) -> list[Match]:
-        """Every TRUE or UNKNOWN combination of facts for ``rule``."""
-        if by_kind is None:
-            by_kind = {}
-            for ef in store.values():
-                by_kind.setdefault(ef.fact.kind, []).append(ef)
-        fast = self._fast.get(rule.id)
-        if fast is None or fast.rule is not rule:
-            fast = FastRule.of(rule)
-        return _matches(fast, Candidates(by_kind))
-
 
 def _negation(
     fast: FastRule, by_kind: Mapping[str, list[EvalFact]], bound: Mapping[str, Fact]
@@ -261,10 +252,10 @@ def _negation(
 
 
 def _matches(fast: FastRule, pick: Candidates) -> list[Match]:
-    """Every TRUE or UNKNOWN combination of facts for one prepared rule."""
-    for pattern in fast.positive:
-        if not pick.by_kind.get(pattern.kind):
-            return []  # a positive pattern with no candidate: nothing can match
+    """Every TRUE or UNKNOWN combination of facts for one prepared rule.
+
+    The caller has checked that every positive pattern's kind has facts (``FastRule.kinds``).
+    """
     out: list[Match] = []
     _walk(fast, pick, out, 0, {}, [], _TRUE, NO_PATHS)
     return out

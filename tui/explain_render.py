@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
 from typing import Any
 
-from engine.explain import Condition, FactExplanation, How, HowNode, RuleRef, WhyAsked, WhyNot
+from engine.assessment import Trace
+from engine.explain import (
+    Condition,
+    FactExplanation,
+    How,
+    HowNode,
+    RuleRef,
+    WhyAsked,
+    WhyNot,
+    how_decision,
+    how_depth,
+    how_finding,
+    why_asked,
+    why_not,
+)
+from engine.knowledge import Knowledge
 from engine.suggest import Suggestion
 from engine.whatif import Difference, WhatIf
 
@@ -165,3 +181,33 @@ def render_why_asked(why: WhyAsked, *, markdown: bool = False) -> str:
         for r in why.rules
     )
     return "\n".join(lines) + "\n"
+
+
+def explain_requested(
+    knowledge: Knowledge,
+    trace: Trace,
+    args: argparse.Namespace,
+    *,
+    markdown: bool,
+) -> tuple[Any, str]:
+    """The explanation the command line asks for, and its text.
+
+    ``--finding``, ``--depth``, ``--why-not`` or ``--why-asked`` (when the command has it);
+    otherwise HOW of the decision.
+    """
+    assessment = trace.assessment
+    result: Any
+    if args.finding:
+        result = how_finding(knowledge, assessment, args.finding)
+        return result, render_how(result, markdown=markdown)
+    if args.depth:
+        result = how_depth(knowledge, assessment, args.depth)
+        return result, render_how(result, markdown=markdown)
+    if args.why_not:
+        result = why_not(knowledge, assessment, trace.evaluation, args.why_not)
+        return result, render_why_not(result, markdown=markdown)
+    if getattr(args, "why_asked", None):
+        result = why_asked(knowledge, assessment, args.why_asked)
+        return result, render_why_asked(result, markdown=markdown)
+    result = how_decision(knowledge, assessment)
+    return result, render_how(result, markdown=markdown)

@@ -39,7 +39,10 @@ def add_knowledge_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_knowledge_argument(parser: argparse.ArgumentParser) -> None:
+def add_knowledge_argument(
+    parser: argparse.ArgumentParser,
+    help_text: str = "knowledge directory (default: the bundled one)",
+) -> None:
     """An optional positional ``DIR`` (default: the bundled knowledge)."""
     parser.add_argument(
         "knowledge",
@@ -47,7 +50,7 @@ def add_knowledge_argument(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         default=DEFAULT_KNOWLEDGE,
         metavar="DIR",
-        help="knowledge directory (default: the bundled one)",
+        help=help_text,
     )
 
 

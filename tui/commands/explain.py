@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Case, CaseError, Knowledge, KnowledgeError, case_from_data
-from engine.explain import ExplainError, how_decision, how_depth, how_finding, why_asked, why_not
+from engine.explain import ExplainError
 from engine.suggest import suggest
 from engine.whatif import ChangeError, parse_change, shift_days, what_if
 from tui.commands.common import (
@@ -22,11 +22,9 @@ from tui.commands.common import (
     report_problems,
 )
 from tui.explain_render import (
-    render_how,
+    explain_requested,
     render_suggestions,
     render_what_if,
-    render_why_asked,
-    render_why_not,
     to_jsonable,
 )
 
@@ -77,23 +75,9 @@ def run(args: argparse.Namespace) -> int:
             result = suggest(assessor, case)
             text = render_suggestions(result, markdown=markdown)
         else:
-            trace = assessor.trace(case)
-            assessment = trace.assessment
-            if args.finding:
-                result = how_finding(knowledge, assessment, args.finding)
-                text = render_how(result, markdown=markdown)
-            elif args.depth:
-                result = how_depth(knowledge, assessment, args.depth)
-                text = render_how(result, markdown=markdown)
-            elif args.why_not:
-                result = why_not(knowledge, assessment, trace.evaluation, args.why_not)
-                text = render_why_not(result, markdown=markdown)
-            elif args.why_asked:
-                result = why_asked(knowledge, assessment, args.why_asked)
-                text = render_why_asked(result, markdown=markdown)
-            else:
-                result = how_decision(knowledge, assessment)
-                text = render_how(result, markdown=markdown)
+            result, text = explain_requested(
+                knowledge, assessor.trace(case), args, markdown=markdown
+            )
     except (ExplainError, ChangeError, ValueError) as exc:
         sys.stderr.write(f"needlewise explain: {exc}\n")
         return EXIT_BAD_INPUT

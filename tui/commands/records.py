@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import CaseError, KnowledgeError
-from engine.explain import ExplainError, how_decision, how_depth, how_finding, why_not
+from engine.explain import ExplainError
 from engine.records import (
     ClientRecord,
     ConsultationRecord,
@@ -38,7 +38,7 @@ from tui.commands.common import (
     load_any_case,
     report_problems,
 )
-from tui.explain_render import render_how, render_why_not, to_jsonable
+from tui.explain_render import explain_requested, to_jsonable
 from tui.reports import client_handout, practitioner_summary, to_html
 
 NAME = "records"
@@ -374,20 +374,9 @@ def _explain(args: argparse.Namespace) -> int:
     record = replayed.consultation
     knowledge = replayed.knowledge
     assessment = replayed.assessment
-    markdown = args.format == "markdown"
-    result: Any
-    if args.finding:
-        result = how_finding(knowledge, assessment, args.finding)
-        text = render_how(result, markdown=markdown)
-    elif args.depth:
-        result = how_depth(knowledge, assessment, args.depth)
-        text = render_how(result, markdown=markdown)
-    elif args.why_not:
-        result = why_not(knowledge, assessment, replayed.trace.evaluation, args.why_not)
-        text = render_why_not(result, markdown=markdown)
-    else:
-        result = how_decision(knowledge, assessment)
-        text = render_how(result, markdown=markdown)
+    result, text = explain_requested(
+        knowledge, replayed.trace, args, markdown=args.format == "markdown"
+    )
     stored = record.decision + (" (provisional)" if record.provisional else "")
     now = assessment.decision + (" (provisional)" if assessment.provisional else "")
     if args.format == "json":

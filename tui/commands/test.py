@@ -23,11 +23,11 @@ from engine.coverage import CaseRun, Coverage, measure
 from engine.evaluate import Evaluation
 from engine.explain import how_decision, how_depth, how_finding, why_not
 from engine.result import Assessment
-from knowledge import DEFAULT_KNOWLEDGE
 from tui.commands.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILURES,
     EXIT_OK,
+    add_knowledge_argument,
     assessor_for,
     report_problems,
 )
@@ -40,13 +40,8 @@ _INDENT = "    "
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``test``."""
-    parser.add_argument(
-        "knowledge",
-        type=Path,
-        nargs="?",
-        default=DEFAULT_KNOWLEDGE,
-        metavar="DIR",
-        help="knowledge directory whose cases/*.yaml are run (default: the bundled one)",
+    add_knowledge_argument(
+        parser, "knowledge directory whose cases/*.yaml are run (default: the bundled one)"
     )
     parser.add_argument(
         "-k",
