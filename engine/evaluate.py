@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from engine.conclude import conclude
 from engine.facts import Fact
@@ -24,7 +24,7 @@ from engine.prepared import (
     as_fact,
     fast_truth,
 )
-from engine.strata import stratify
+from engine.strata import Key, derived_key, pattern_keys, stratify
 
 __all__ = [
     "EvalFact",
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _TRUE, _UNKNOWN, _FALSE = Truth.TRUE, Truth.UNKNOWN, Truth.FALSE
+_MAX_DERIVED = 4096  # derived fact contents kept by Evaluator._as_fact
 
 
 class Match(NamedTuple):
@@ -99,18 +100,28 @@ class Evaluator:
         self.strata = dict(strata) if strata is not None else stratify(self.rules)
         fast = {r.id: FastRule.of(r) for r in self.rules}
         self._layers = [
-            [fast[r.id] for r in self.rules if self.strata[r.id] == level]
+            [
+                fast[r.id]
+                for r in _producers_first([r for r in self.rules if self.strata[r.id] == level])
+            ]
             for level in sorted(set(self.strata.values()))
         ]
-        self._reads = {r.id: frozenset(p.kind for p in r.patterns) for r in self.rules}
-        # Per layer: kind -> positions of the rules reading it (semi-naive re-runs).
-        self._readers: list[dict[str, tuple[int, ...]]] = []
-        for layer in self._layers:
-            readers: dict[str, list[int]] = {}
-            for position, f in enumerate(layer):
-                for kind in self._reads[f.rule.id]:
-                    readers.setdefault(kind, []).append(position)
+        # Semi-naive re-runs: what each rule derives and reads, as (kind, code/name) keys.
+        keys = {derived_key(r) for r in self.rules}
+        self._makes = [[derived_key(f.rule) for f in layer] for layer in self._layers]
+        self._wants = [
+            [frozenset(k for p in f.rule.patterns for k in pattern_keys(p, keys)) for f in layer]
+            for layer in self._layers
+        ]
+        # Per layer: key -> positions of the rules reading it.
+        self._readers: list[dict[Key, tuple[int, ...]]] = []
+        for wants in self._wants:
+            readers: dict[Key, list[int]] = {}
+            for position, wanted in enumerate(wants):
+                for key in wanted:
+                    readers.setdefault(key, []).append(position)
             self._readers.append({k: tuple(v) for k, v in readers.items()})
+        self._derived: dict[tuple[object, ...], Fact] = {}
 
     def run(self, facts: Sequence[Fact], phantoms: Sequence[Fact] = ()) -> Evaluation:
         """Evaluate every rule against the facts (phantoms stand for unanswered lists)."""
@@ -122,22 +133,36 @@ class Evaluator:
             by_kind.setdefault(ef.fact.kind, []).append(ef)
         matches: dict[tuple[str, tuple[tuple[str, str], ...]], Match] = {}
         pick = Candidates(by_kind)
-        for layer, readers in zip(self._layers, self._readers, strict=True):
-            todo = layer
+        # Semi-naive: a rule runs again only when a key it reads changed after it last started.
+        # Producers come before readers in each layer, so most rules run once.
+        tick = 0
+        changed: dict[Key, int] = {}  # derived key -> the tick of its last change
+        present = by_kind.keys()
+        for layer, makes, wants, readers in zip(
+            self._layers, self._makes, self._wants, self._readers, strict=True
+        ):
+            started = [-1] * len(layer)
+            todo: Sequence[int] = range(len(layer))
             while todo:
-                # Semi-naive: after the first pass only rules reading a kind that changed run again.
-                dirty: set[str] = set()
-                present = by_kind.keys() | ()
-                for fast in todo:
+                dirty: set[Key] = set()  # keys changed in this pass
+                for i in todo:
+                    fast = layer[i]
+                    started[i] = tick
                     if not fast.kinds <= present:
-                        continue  # a positive pattern has no candidate (a kind new in this
-                        # pass marks it dirty, so the rule runs in the next one)
+                        continue  # a positive pattern has no candidate yet
                     if fast.single is None:
-                        dirty |= self._record(fast, _matches(fast, pick), matches, store, by_kind)
+                        new = self._record(fast, _matches(fast, pick), matches, store, by_kind)
                     else:
-                        dirty |= self._single(fast, pick, matches, store, by_kind)
-                again = sorted({i for kind in dirty for i in readers.get(kind, ())})
-                todo = [layer[i] for i in again]
+                        new = self._single(fast, pick, matches, store, by_kind)
+                    if new:
+                        tick += 1
+                        changed[makes[i]] = tick
+                        dirty.add(makes[i])
+                todo = [
+                    i
+                    for i in sorted({i for key in dirty for i in readers.get(key, ())})
+                    if any(changed.get(key, -1) > started[i] for key in wants[i])
+                ]
         return Evaluation(matches=tuple(matches.values()), facts=store, strata=self.strata)
 
     def _single(
@@ -192,6 +217,19 @@ class Evaluator:
             dirty |= self._derive(fast, merged, store, by_kind)
         return dirty
 
+    def _as_fact(self, derived: dict[str, Any]) -> Fact:
+        """``as_fact``, kept between runs for the same content (facts are never mutated).
+
+        The key holds each value's type, because ``True == 1 == 1.0`` in Python.
+        """
+        key = (*derived.items(), *map(type, derived.values()))
+        fact = self._derived.get(key)
+        if fact is None:
+            if len(self._derived) >= _MAX_DERIVED:
+                self._derived.clear()
+            fact = self._derived[key] = as_fact(derived)
+        return fact
+
     def _derive(
         self,
         fast: FastRule,
@@ -204,7 +242,7 @@ class Evaluator:
         if conclusions is None:
             # conclude() reads bound fields only (a zone), never the fid: no copies needed.
             bound = {alias: store[fid].fact.fields for alias, fid in match.bindings}
-            conclusions = tuple(as_fact(d) for d in conclude(fast.rule, bound))
+            conclusions = tuple([self._as_fact(d) for d in conclude(fast.rule, bound)])
         certain = match.truth is _TRUE
         dirty: set[str] = set()
         for fact in conclusions:
@@ -227,6 +265,37 @@ class Evaluator:
                 old.unknown_paths = old.unknown_paths | match.unknown_paths
                 dirty.add(kind)
         return dirty
+
+
+def _producers_first(rules: Sequence[LogicRule]) -> list[LogicRule]:
+    """The rules with each one after the rules whose conclusions it reads, where that is possible.
+
+    Otherwise (rules that feed each other) the knowledge's order is kept. The order changes
+    only how often a rule runs, never the result: the evaluation runs to a fixpoint.
+    """
+    keys = {derived_key(r) for r in rules}
+    producers: dict[Key, set[int]] = {}
+    for position, r in enumerate(rules):
+        producers.setdefault(derived_key(r), set()).add(position)
+    needs = [
+        {
+            q
+            for p in r.patterns
+            if not p.negated
+            for key in pattern_keys(p, keys)
+            for q in producers.get(key, ())
+            if q != position
+        }
+        for position, r in enumerate(rules)
+    ]
+    placed: set[int] = set()
+    order: list[int] = []
+    while len(order) < len(rules):
+        waiting = [i for i in range(len(rules)) if i not in placed]
+        ready = next((i for i in waiting if needs[i] <= placed), waiting[0])  # a cycle: go on
+        placed.add(ready)
+        order.append(ready)
+    return [rules[i] for i in order]
 
 
 def _negation(

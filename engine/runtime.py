@@ -55,7 +55,6 @@ from engine.definition_plan import (
 )
 from engine.durable_check import InvalidDefinition, check_definition
 from engine.runtime_support import (
-    ENCODE,
     ActionFailed,
     EngineFailure,
     EngineRuntimeError,
@@ -66,6 +65,7 @@ from engine.runtime_support import (
     RulesetRejected,
     RunResult,
     durable_hashes,
+    encode_json,
     error_code,
     normalize_fact,
 )
@@ -157,9 +157,11 @@ class _Core:
         self.session: _Session | None = None
         self.actions: dict[str, Callable[[Mapping[str, Any]], None]] = {}
         self.members: dict[str, tuple[str, ...]] = {}
+        """durable rule -> the rule ids that share its conditions (see ``share_conditions``)."""
         self.fixed: dict[str, tuple[Mapping[str, Any], ...]] = {}
         """rule id -> its conclusions, normalized once, when they do not depend on bindings."""
-        """durable rule -> the rule ids that share its conditions (see ``share_conditions``)."""
+        self.normals: dict[tuple[object, ...], Mapping[str, Any]] = {}
+        """Derived fact content (with each value's type) -> its normalized form (``normal``)."""
 
     def action(self, rule_id: str) -> Callable[[Mapping[str, Any]], None]:
         """What runs when ``rule_id`` fires, given durable's match (alias -> fact); cached."""
@@ -230,13 +232,30 @@ class _Core:
         if fixed is None:
             bindings = {alias: registry[fid] for alias, fid in premises}
             derived = self.conclude(rule_id, bindings)
-            conclusions = tuple([self.admit(s, normalize_fact(f, self.shape)) for f in derived])
+            conclusions = tuple([self.admit(s, self.normal(f)) for f in derived])
         else:
             for _, fid in premises:
                 if fid not in registry:  # durable matched a fact this run never registered
                     raise KeyError(fid)
             conclusions = tuple([self.admit(s, normal) for normal in fixed])
         s.firings.append(Firing(rule_id, premises, conclusions, s.phase))
+
+    def normal(self, fact: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``normalize_fact`` of a derived fact, kept between runs for the same content.
+
+        Rules derive the same few facts again and again. The key holds each value's type,
+        because ``True == 1 == 1.0`` in Python but not in JSON.
+        """
+        try:
+            key = (*fact.items(), *map(type, fact.values()))
+            cached = self.normals.get(key)
+        except (AttributeError, TypeError):  # not a mapping, or an unhashable value (a list)
+            return normalize_fact(fact, self.shape)
+        if cached is None:
+            if len(self.normals) >= _MAX_NORMALS:
+                self.normals.clear()
+            cached = self.normals[key] = MappingProxyType(normalize_fact(fact, self.shape))
+        return cached
 
     def admit(self, s: _Session, normal: Mapping[str, Any]) -> str:
         """Register a (normalized) derived fact and assert it, unless its fid is known."""
@@ -262,7 +281,7 @@ class _Core:
         s.touched = True
         for salt in range(1, _MAX_SALTS + 1):
             try:
-                code, offset = durable_rules_engine.assert_fact(self.handle, ENCODE(payload))
+                code, offset = durable_rules_engine.assert_fact(self.handle, encode_json(payload))
             except MemoryError as exc:
                 raise _session_cap(s) from exc
             except durable_rules_engine.error as exc:
@@ -295,7 +314,7 @@ class _Core:
             payloads.append({**fact, "sid": s.sid, "id": durable_id})
         s.touched = True
         try:
-            code, s.offset = durable_rules_engine.assert_facts(self.handle, ENCODE(payloads))
+            code, s.offset = durable_rules_engine.assert_facts(self.handle, encode_json(payloads))
         except MemoryError as exc:
             raise _session_cap(s) from exc
         except durable_rules_engine.error as exc:
@@ -307,6 +326,7 @@ class _Core:
 
 
 _OBSERVED: Final = 2  # rules.h ERR_EVENT_OBSERVED
+_MAX_NORMALS: Final = 4096  # derived fact contents kept by _Core.normal
 
 
 def _decode(text: str) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
+import orjson
+
 MAX_FIELDS: Final = 64
 """Fields per fact; durable stops (and a later call segfaults) at about 250 in a batch."""
 _FNV_OFFSET: Final = 0x811C9DC5
@@ -23,8 +25,26 @@ _HIGH_BIT: Final = 0x80
 _RESERVED_FIELDS: Final = frozenset({"id", "sid"})
 _PLAIN: Final = frozenset({str, bool, type(None)})
 _INT64: Final = 2**63
-ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-"""JSON exactly as the adapter sends it to durable."""
+_JSON_ENCODE: Final = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False
+).encode
+
+
+def encode_json(value: object) -> str:
+    """JSON exactly as the adapter sends it to durable (also what ``durable_hashes`` hashes).
+
+    For validated facts (str keys; str, bool, None, int64, finite float, lists of them) orjson
+    writes the standard library's compact JSON, ten times faster. The text is the same except
+    for how some floats are spelled (``0.00001`` for ``1e-05``, ``1.5e-7`` for ``1.5e-07``),
+    which parse to the same numbers. Whatever orjson refuses (a lone surrogate, an int beyond
+    64 bits) goes to the standard library, as before. NaN never gets here: ``normalize_fact``
+    rejects it (orjson would write null).
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return _JSON_ENCODE(value)
+
 
 ERROR_MEANINGS: Final[Mapping[int, str]] = {
     101: "out of memory",
@@ -153,11 +173,12 @@ def error_code(message: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-@functools.lru_cache(maxsize=1 << 16)
 @functools.lru_cache(maxsize=8192)  # fact ids repeat across assessments (client, plan, ...)
 def durable_hashes(durable_id: str) -> tuple[int, ...]:
     """Return durable's ``fnv1Hash32`` of a fact id, for signed and unsigned ``char`` (state.c)."""
-    raw = ENCODE(durable_id)[1:-1].encode()  # the id as it sits in the JSON text durable parses
+    raw = encode_json(durable_id)[
+        1:-1
+    ].encode()  # the id as it sits in the JSON text durable parses
     variants = (False,) if raw.isascii() else (False, True)
     hashes = []
     for signed in variants:

@@ -527,3 +527,26 @@ def test_unknown_paths_from_every_way_a_state_could_arise_in_rule_order():
     facts = [_fact("m", "medication", status=MISSING), _fact("c", "condition", status=MISSING)]
     [match] = [m for m in _run(rules, facts).matches if m.rule_id == "f.by_state"]
     assert match.unknown_paths == frozenset({"m.status", "c.status"})
+
+
+def test_derived_facts_kept_between_runs_tell_true_from_one():
+    # Evaluator._as_fact keeps derived facts by content; True == 1 == 1.0 in Python, not in JSON.
+    evaluator = Evaluator([])
+    made = [
+        evaluator._as_fact({"fid": "d", "kind": "state", "v": v})  # noqa: SLF001
+        for v in (True, 1, 1.0, True)
+    ]
+    assert [type(f.fields["v"]) for f in made] == [bool, int, float, bool]
+    assert made[0] is made[3]
+
+
+def test_a_rule_runs_again_when_a_later_rule_changes_what_it_reads():
+    # The user comes first and reads a state that two later rules derive, one of them only
+    # from a state the other derives: the schedule must still reach the fixpoint.
+    rules = [
+        _rule("f.by_b", [{"state": {"name": "b"}}]),
+        _rule("b.by_a", [{"state": {"name": "a"}}], StateOut(name="b")),
+        _rule("a.by_client", [{"client": {"x": "y"}}], StateOut(name="a")),
+    ]
+    assert _truths(_run(rules, [_fact(x="y")]))["f.by_b"] is T
+    assert _truths(_run(rules, [_fact(x=MISSING)]))["f.by_b"] is U

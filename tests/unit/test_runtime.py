@@ -6,6 +6,7 @@ Section numbers refer to shared/durable-rules-notes.md.
 from __future__ import annotations
 
 import copy
+import json
 import random
 import threading
 import time
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from engine import runtime
+from engine import runtime, runtime_support
 from engine.durable_check import InvalidDefinition
 from engine.runtime import (
     ActionFailed,
@@ -575,3 +578,52 @@ def test_match_messages_orjson_refuses_are_decoded_by_the_standard_library() -> 
     assert decode('{"r": {"a": {"fid": "x", "v": NaN}}}')["r"]["a"]["fid"] == "x"
     assert decode('{"r": {"a": {"fid": "\\ud800"}}}')["r"]["a"]["fid"] == "\ud800"
     assert decode('{"r": {"a": {"fid": "y"}}}') == {"r": {"a": {"fid": "y"}}}
+
+
+def test_derived_facts_equal_in_python_but_not_in_json_are_kept_apart() -> None:
+    # _Core.normal keeps normalized derived facts between runs; True == 1 == 1.0 in Python.
+    values = iter([True, 1, 1.0, True])
+
+    def conclude(_rule_id: str, _bindings: Bindings) -> list[dict[str, Any]]:
+        return [{"fid": "out", "kind": "derived", "v": next(values)}]
+
+    with RuleEngine(rules(r=[when("p", "plan")]), conclude) as e:
+        seen = [e.run([PLAN]).facts["out"]["v"] for _ in range(4)]
+    assert [(type(v), v) for v in seen] == [(bool, True), (int, 1), (float, 1.0), (bool, True)]
+
+
+def test_a_derived_fact_with_a_list_is_normalized_without_the_cache() -> None:
+    def conclude(_rule_id: str, _bindings: Bindings) -> list[dict[str, Any]]:
+        return [{"fid": "out", "kind": "derived", "v": ["a", "b"]}]
+
+    with RuleEngine(rules(r=[when("p", "plan")]), conclude) as e:
+        assert e.run([PLAN]).facts["out"]["v"] == ("a", "b")
+        assert e.run([PLAN]).facts["out"]["v"] == ("a", "b")
+
+
+_json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+)
+
+
+@given(
+    st.dictionaries(
+        st.text(min_size=1), st.one_of(_json_scalars, st.lists(_json_scalars, max_size=3))
+    )
+)
+def test_the_json_sent_to_durable_reads_back_as_the_standard_library_writes_it(
+    fact: dict[str, Any],
+) -> None:
+    sent = runtime_support.encode_json(fact)
+    assert json.loads(sent) == json.loads(runtime_support._JSON_ENCODE(fact))  # noqa: SLF001
+    if not any(isinstance(v, float) for v in (*fact.values(), *fact.keys())):
+        assert sent == runtime_support._JSON_ENCODE(fact)  # noqa: SLF001 - the same text
+
+
+def test_text_orjson_refuses_is_encoded_by_the_standard_library() -> None:
+    assert runtime_support.encode_json({"a": "\ud800"}) == '{"a":"\ud800"}'
+    assert runtime_support.encode_json(2**64) == str(2**64)
