@@ -326,13 +326,15 @@ def _matches(fast: FastRule, pick: Candidates) -> list[Match]:
     The caller has checked that every positive pattern's kind has facts (``FastRule.kinds``).
     """
     out: list[Match] = []
-    _walk(fast, pick, out, 0, {}, [], _TRUE, NO_PATHS)
+    candidates: list[list[EvalFact] | None] = [None] * len(fast.positive)
+    _walk(fast, pick, candidates, out, 0, {}, [], _TRUE, NO_PATHS)
     return out
 
 
-def _walk(  # noqa: PLR0917 - the recursion's state, passed explicitly
+def _walk(  # noqa: PLR0913, PLR0917 - the recursion's state, passed explicitly
     fast: FastRule,
     pick: Candidates,
+    candidates: list[list[EvalFact] | None],
     out: list[Match],
     i: int,
     bound: dict[str, Fact],
@@ -342,8 +344,10 @@ def _walk(  # noqa: PLR0917 - the recursion's state, passed explicitly
 ) -> None:
     """Extend a partial match by pattern ``i``.
 
-    A module function: a recursive closure would be a reference cycle, leaving each
-    evaluation's facts to the cyclic garbage collector (about 500 objects per assessment).
+    A pattern's candidates do not depend on the facts bound before it, so ``candidates`` keeps
+    them for the whole rule. A module function: a recursive closure would be a reference cycle,
+    leaving each evaluation's facts to the cyclic garbage collector (about 500 objects per
+    assessment).
     """
     positive = fast.positive
     if i == len(positive):
@@ -359,15 +363,29 @@ def _walk(  # noqa: PLR0917 - the recursion's state, passed explicitly
         )
         return
     pattern = positive[i]
-    for ef in pick.of(pattern):
+    facts = candidates[i]
+    if facts is None:
+        facts = candidates[i] = pick.of(pattern)
+    shared = fast.shares_kind[i]
+    for ef in facts:
         fid = ef.fact.fid
-        if any(fid == used for _, used in chosen):
-            continue
+        if shared and any(fid == used for _, used in chosen):
+            continue  # each pattern binds a different fact
         t, p = fast_truth(pattern, ef, bound)
         if t is _FALSE:
             continue
         bound[pattern.alias] = ef.fact
         chosen.append((pattern.alias, fid))
-        _walk(fast, pick, out, i + 1, bound, chosen, min(truth, t), paths | p if p else paths)
+        _walk(
+            fast,
+            pick,
+            candidates,
+            out,
+            i + 1,
+            bound,
+            chosen,
+            min(truth, t),
+            paths | p if p else paths,
+        )
         chosen.pop()
         del bound[pattern.alias]

@@ -151,6 +151,9 @@ class Candidates:
             table = self._table(facts, field, member=member)
             self._tables[pattern.kind, field, member] = table
         _, by_value, absent = table
+        if not absent and len(values) == 1:
+            (value,) = values
+            return [facts[i] for i in by_value.get(value, ())]  # already in scan order
         picked = list(absent)
         for value in values:
             picked.extend(by_value.get(value, ()))
@@ -230,6 +233,8 @@ class FastRule:
     """The conclusions when they do not depend on the bound facts (care, unzoned findings)."""
     single: FastPattern | None
     """The only pattern, when the rule has one positive pattern and no negated one."""
+    shares_kind: tuple[bool, ...] = ()
+    """Per positive pattern: whether an earlier one has its kind (and could bind the same fact)."""
 
     @classmethod
     def of(cls, rule: LogicRule) -> FastRule:
@@ -249,6 +254,7 @@ class FastRule:
             frozenset(p.kind for p in positive),
             None if fixed is None else tuple(as_fact(d) for d in fixed),
             positive[0] if len(positive) == 1 and len(rule.patterns) == 1 else None,
+            tuple(any(q.kind == p.kind for q in positive[:i]) for i, p in enumerate(positive)),
         )
 
 

@@ -306,7 +306,7 @@ class _Core:
             hashes = durable_hashes(fid)
             # A batch cannot tell which fact durable dropped as "already observed" (notes 5.4),
             # so salt any id whose hash is taken before asserting.
-            while any(h in taken for h in hashes):
+            while not taken.isdisjoint(hashes):
                 salt += 1
                 durable_id = f"{fid}#{salt}"
                 hashes = durable_hashes(durable_id)

@@ -215,7 +215,7 @@ def _checked(fid: str, key: str, value: object) -> object:
 
 def normalize_fact(fact: object, shape: FactShape) -> dict[str, Any]:
     """Validate one fact and return the copy we register (lists become tuples)."""
-    if not isinstance(fact, Mapping):
+    if type(fact) is not dict and not isinstance(fact, Mapping):  # the ABC check is slow
         raise FactRejected(None, None, f"expected a mapping, got {type(fact).__name__}")
     fid, kind = fact.get("fid"), fact.get("kind")
     if not isinstance(fid, str) or not fid:
@@ -302,6 +302,13 @@ def _fields(fid: str, fact: Mapping[Any, object]) -> dict[str, Any]:
         elif kind_of is float:
             if not math.isfinite(value):  # type: ignore[arg-type]
                 raise FactRejected(fid, key, "NaN or infinity is not JSON")
+        elif kind_of is list or kind_of is tuple:
+            value = tuple(value)  # noqa: PLW2901 - the registered copy is immutable
+            for item in value:
+                if type(item) not in _PLAIN:
+                    problem = _scalar_ok(item)
+                    if problem is not None:
+                        raise FactRejected(fid, key, problem)
         elif kind_of not in _PLAIN:
             value = _checked(fid, key, value)  # noqa: PLW2901 - the registered form
         out[key] = value

@@ -627,3 +627,22 @@ def test_the_json_sent_to_durable_reads_back_as_the_standard_library_writes_it(
 def test_text_orjson_refuses_is_encoded_by_the_standard_library() -> None:
     assert runtime_support.encode_json({"a": "\ud800"}) == '{"a":"\ud800"}'
     assert runtime_support.encode_json(2**64) == str(2**64)
+
+
+def test_joins_with_more_frames_than_durables_frame_index_has_buckets() -> None:
+    # vendor/durable-rules patch 4 shrank each beta node's frame index from 512 to 32 buckets
+    # (hash chains grow instead). 60 x 60 facts joined on a shared key, with partial matches
+    # every one of the 60 pairs fires exactly once, in every session.
+    definition = rules(
+        pair=[
+            when("a", "a"),
+            {"b": {"$and": [{"kind": "b"}, {"key": {"a": "key"}}]}},
+        ]
+    )
+    facts = [{"fid": f"a{i}", "kind": "a", "key": f"k{i}"} for i in range(60)]
+    facts += [{"fid": f"b{i}", "kind": "b", "key": f"k{(i * 7) % 60}"} for i in range(60)]
+    random.Random(4).shuffle(facts)  # noqa: S311 - a fixed order, not cryptography
+    with RuleEngine(definition, derive({})) as e:
+        for _ in range(3):
+            pairs = sorted(tuple(fid for _, fid in f.premises) for f in e.run(facts).firings)
+            assert pairs == sorted((f"a{(i * 7) % 60}", f"b{i}") for i in range(60))
