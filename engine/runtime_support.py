@@ -295,7 +295,7 @@ def _fields(fid: str, fact: Mapping[Any, object]) -> dict[str, Any]:
         if type(key) is not str or not key or key[0] == "$" or key in _RESERVED_FIELDS:
             raise FactRejected(fid, str(key), "field names are non-empty strings, not id/sid/$...")
         kind_of = type(value)
-        # Fast path for the exact JSON scalar types; everything else goes through _checked.
+        # Fast paths for the exact JSON types; everything else goes through _checked.
         if kind_of is int:
             if not -_INT64 <= value < _INT64:  # type: ignore[operator]
                 raise FactRejected(fid, key, "integer out of the 64-bit range")
@@ -303,8 +303,9 @@ def _fields(fid: str, fact: Mapping[Any, object]) -> dict[str, Any]:
             if not math.isfinite(value):  # type: ignore[arg-type]
                 raise FactRejected(fid, key, "NaN or infinity is not JSON")
         elif kind_of is list or kind_of is tuple:
-            value = tuple(value)  # noqa: PLW2901 - the registered copy is immutable
-            for item in value:
+            items: tuple[object, ...] = tuple(value)  # type: ignore[arg-type]
+            value = items  # noqa: PLW2901 - the registered copy is immutable
+            for item in items:
                 if type(item) not in _PLAIN:
                     problem = _scalar_ok(item)
                     if problem is not None:
