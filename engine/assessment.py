@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -172,6 +173,11 @@ def cross_check(firings: Sequence[Firing], evaluation: Evaluation) -> None:
             "rule engine and independent evaluator disagree: "
             f"fired but not expected {extra}; expected but not fired {lacking}"
         )
+        raise AssessmentError(msg)
+    if len(fired) != len(firings):
+        counts = Counter((f.rule_id, _premises(f)) for f in firings)
+        twice = sorted(k for k, n in counts.items() if n > 1)[:5]
+        msg = f"rule engine fired a rule more than once on the same facts: {twice}"
         raise AssessmentError(msg)
 
 

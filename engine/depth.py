@@ -54,13 +54,15 @@ def combine(hits: Sequence[LimitHit]) -> Limits:
     )
     recommended = None
     # The most specific row decides the recommended range (an indication-specific row before a
-    # zone-wide one, a row for fewer zones before one for many), whatever the file order.
-    for hit in sorted(numbered, key=_specificity):
-        if hit.out.recommended_mm is not None:
-            low, high = hit.out.recommended_mm
-            cap = soft if soft is not None else high
-            recommended = (min(low, cap), min(high, cap))
-            break
+    # zone-wide one, a row for fewer zones before one for many), whatever the file order; on a
+    # tie, the first row (min, like a stable sort, keeps the first of equals).
+    ranged = [(h, h.out.recommended_mm) for h in numbered if h.out.recommended_mm is not None]
+    if ranged:
+        _, (low, high) = (
+            min(ranged, key=lambda r: _specificity(r[0])) if len(ranged) > 1 else ranged[0]
+        )
+        cap = soft if soft is not None else high
+        recommended = (min(low, cap), min(high, cap))
     return Limits(soft=soft, hard=hard, binding=binding, recommended=recommended, do_not_treat=dnt)
 
 

@@ -20,6 +20,7 @@ from engine.prepared import (
     NO_BINDINGS,
     NO_PATHS,
     Candidates,
+    FastPattern,
     FastRule,
     as_fact,
     fast_truth,
@@ -125,9 +126,9 @@ class Evaluator:
 
     def run(self, facts: Sequence[Fact], phantoms: Sequence[Fact] = ()) -> Evaluation:
         """Evaluate every rule against the facts (phantoms stand for unanswered lists)."""
-        store: dict[str, EvalFact] = {f.fid: EvalFact(fact=f, certain=True) for f in facts}
+        store: dict[str, EvalFact] = {f.fid: EvalFact(f, True) for f in facts}  # noqa: FBT003
         for p in phantoms:
-            store[p.fid] = EvalFact(fact=p, certain=False, unknown_paths=frozenset({p.entry_path}))
+            store[p.fid] = EvalFact(p, False, frozenset({p.entry_path}))  # noqa: FBT003
         by_kind: dict[str, list[EvalFact]] = {}
         for ef in store.values():
             by_kind.setdefault(ef.fact.kind, []).append(ef)
@@ -147,13 +148,18 @@ class Evaluator:
                 dirty: set[Key] = set()  # keys changed in this pass
                 for i in todo:
                     fast = layer[i]
+                    first = started[i] < 0
                     started[i] = tick
-                    if not fast.kinds <= present:
-                        continue  # a positive pattern has no candidate yet
-                    if fast.single is None:
-                        new = self._record(fast, _matches(fast, pick), matches, store, by_kind)
+                    single = fast.single
+                    if single is not None:
+                        if single.kind not in present:
+                            continue  # no candidate yet
+                        new = self._single(fast, single, pick, matches, store, by_kind, first)
+                    elif fast.kinds <= present:
+                        found = _pairs(fast, pick) if fast.pair else _matches(fast, pick)
+                        new = self._record(fast, found, matches, store, by_kind)
                     else:
-                        new = self._single(fast, pick, matches, store, by_kind)
+                        continue  # a positive pattern has no candidate yet
                     if new:
                         tick += 1
                         changed[makes[i]] = tick
@@ -165,23 +171,23 @@ class Evaluator:
                 ]
         return Evaluation(matches=tuple(matches.values()), facts=store, strata=self.strata)
 
-    def _single(
+    def _single(  # noqa: PLR0917 - the loop's state, passed explicitly
         self,
         fast: FastRule,
+        single: FastPattern,
         pick: Candidates,
         matches: dict[tuple[str, tuple[tuple[str, str], ...]], Match],
         store: dict[str, EvalFact],
         by_kind: dict[str, list[EvalFact]],
-    ) -> set[str]:
-        """Match a rule with one pattern, no join and no negation (most rules).
+        first: bool,  # noqa: FBT001
+    ) -> bool:
+        """Match a rule with one pattern, no join and no negation (most rules); any news?
 
-        A repeat pass builds no Match unless the truth or the questions changed
-        (``_new_paths``).
+        On the rule's first run there is no earlier match to compare with. A repeat run builds
+        no Match unless the truth or the questions changed (``_new_paths``).
         """
-        single = fast.single
-        assert single is not None  # noqa: S101 - the caller checked
         rule_id = fast.rule.id
-        dirty: set[str] = set()
+        news = False
         candidates = by_kind[single.kind]
         if single.key is not None and len(candidates) > 1:
             candidates = pick.keyed(single, candidates)
@@ -190,13 +196,16 @@ class Evaluator:
             if truth is _FALSE:
                 continue
             bindings = ((single.alias, ef.fact.fid),)
-            kept = _new_paths(matches.get((rule_id, bindings)), truth, paths)
-            if kept is None:
-                continue
-            match = Match(rule_id, bindings, truth, kept)
+            if not first:
+                kept = _new_paths(matches.get((rule_id, bindings)), truth, paths)
+                if kept is None:
+                    continue
+                paths = kept
+            match = Match(rule_id, bindings, truth, paths)
             matches[rule_id, bindings] = match
-            dirty |= self._derive(fast, match, store, by_kind)
-        return dirty
+            if self._derive(fast, match, store, by_kind):
+                news = True
+        return news
 
     def _record(
         self,
@@ -205,17 +214,18 @@ class Evaluator:
         matches: dict[tuple[str, tuple[tuple[str, str], ...]], Match],
         store: dict[str, EvalFact],
         by_kind: dict[str, list[EvalFact]],
-    ) -> set[str]:
-        """Keep what is new in ``found`` and derive from it; the kinds that changed."""
-        dirty: set[str] = set()
+    ) -> bool:
+        """Keep what is new in ``found`` and derive from it; did any fact change?"""
+        news = False
         rule_id = fast.rule.id
         for match in found:
             merged = _merge(matches.get((rule_id, match.bindings)), match)
             if merged is None:
                 continue
             matches[rule_id, match.bindings] = merged
-            dirty |= self._derive(fast, merged, store, by_kind)
-        return dirty
+            if self._derive(fast, merged, store, by_kind):
+                news = True
+        return news
 
     def _as_fact(self, derived: dict[str, Any]) -> Fact:
         """``as_fact``, kept between runs for the same content (facts are never mutated).
@@ -236,35 +246,34 @@ class Evaluator:
         match: Match,
         store: dict[str, EvalFact],
         by_kind: dict[str, list[EvalFact]],
-    ) -> set[str]:
-        """Record the match's conclusions; return the kinds whose facts changed."""
+    ) -> bool:
+        """Record the match's conclusions; did a fact appear or change?"""
         conclusions = fast.fixed
         if conclusions is None:
             # conclude() reads bound fields only (a zone), never the fid: no copies needed.
             bound = {alias: store[fid].fact.fields for alias, fid in match.bindings}
             conclusions = tuple([self._as_fact(d) for d in conclude(fast.rule, bound)])
         certain = match.truth is _TRUE
-        dirty: set[str] = set()
+        news = False
         for fact in conclusions:
-            fid, kind = fact.fid, fact.kind
-            old = store.get(fid)
+            old = store.get(fact.fid)
             if old is None:
-                ef = EvalFact(
-                    fact=fact,
-                    certain=certain,
-                    unknown_paths=NO_PATHS if certain else match.unknown_paths,
-                )
-                store[fid] = ef
-                by_kind.setdefault(kind, []).append(ef)
-                dirty.add(kind)
+                ef = EvalFact(fact, certain, NO_PATHS if certain else match.unknown_paths)
+                store[fact.fid] = ef
+                kind = fact.kind
+                if kind in by_kind:
+                    by_kind[kind].append(ef)
+                else:
+                    by_kind[kind] = [ef]
+                news = True
             elif certain and not old.certain:
                 old.certain = True
                 old.unknown_paths = NO_PATHS
-                dirty.add(kind)
+                news = True
             elif not old.certain and not match.unknown_paths <= old.unknown_paths:
                 old.unknown_paths = old.unknown_paths | match.unknown_paths
-                dirty.add(kind)
-        return dirty
+                news = True
+        return news
 
 
 def _producers_first(rules: Sequence[LogicRule]) -> list[LogicRule]:
@@ -318,6 +327,36 @@ def _negation(
             total = _UNKNOWN
             paths |= neg_paths
     return total, paths
+
+
+def _pairs(fast: FastRule, pick: Candidates) -> list[Match]:
+    """``_matches`` for a rule of two positive patterns and no negated one (most joins).
+
+    The same combinations in the same order as the recursive walk, as two plain loops.
+    """
+    first, second = fast.positive
+    out: list[Match] = []
+    rule_id, alias, other = fast.rule.id, first.alias, second.alias
+    shared = fast.shares_kind[1]
+    seconds: list[EvalFact] | None = None
+    for ef in pick.of(first):
+        t1, p1 = fast_truth(first, ef, NO_BINDINGS)
+        if t1 is _FALSE:
+            continue
+        if seconds is None:
+            seconds = pick.of(second)
+        fact = ef.fact
+        bound = {alias: fact}
+        for ef2 in seconds:
+            if shared and ef2 is ef:
+                continue  # each pattern binds a different fact
+            t2, p2 = fast_truth(second, ef2, bound)
+            if t2 is _FALSE:
+                continue
+            truth = min(t1, t2)
+            paths = NO_PATHS if truth is _TRUE else (p1 | p2 if p2 else p1)
+            out.append(Match(rule_id, ((alias, fact.fid), (other, ef2.fact.fid)), truth, paths))
+    return out
 
 
 def _matches(fast: FastRule, pick: Candidates) -> list[Match]:

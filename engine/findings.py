@@ -45,7 +45,9 @@ class FindingBook:
         advice: str | None = None,
     ) -> None:
         """Record one firing that raised ``code``."""
-        info = self.raised.setdefault(code, Raised())
+        info = self.raised.get(code)
+        if info is None:
+            info = self.raised[code] = Raised()
         if rule.id not in info.rules:
             info.rules.append(rule.id)
         info.sources.extend(s for s in rule.sources if s not in info.sources)

@@ -105,8 +105,23 @@ def missing_answers(
     return out
 
 
+_QUESTIONS: dict[tuple[int, str], tuple[Knowledge, str]] = {}
+_MAX_QUESTIONS = 4096
+
+
 def question_for(knowledge: Knowledge, path: str) -> str:
-    """The vocabulary's question for a case path (``client.medications[0].name``)."""
+    """The vocabulary's question for a case path (``client.medications[0].name``); cached."""
+    hit = _QUESTIONS.get((id(knowledge), path))
+    if hit is not None and hit[0] is knowledge:  # not a new knowledge at a reused id
+        return hit[1]
+    if len(_QUESTIONS) >= _MAX_QUESTIONS:
+        _QUESTIONS.clear()
+    question = _question(knowledge, path)
+    _QUESTIONS[id(knowledge), path] = (knowledge, question)
+    return question
+
+
+def _question(knowledge: Knowledge, path: str) -> str:
     generic = re.sub(r"\[[^\]]*\]", "", path)
     spec = knowledge.vocabulary.field_spec(generic)
     if spec is not None and spec.question:

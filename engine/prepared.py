@@ -235,6 +235,8 @@ class FastRule:
     """The only pattern, when the rule has one positive pattern and no negated one."""
     shares_kind: tuple[bool, ...] = ()
     """Per positive pattern: whether an earlier one has its kind (and could bind the same fact)."""
+    pair: bool = False
+    """Two positive patterns and no negated one: a plain two-loop join."""
 
     @classmethod
     def of(cls, rule: LogicRule) -> FastRule:
@@ -255,6 +257,7 @@ class FastRule:
             None if fixed is None else tuple(as_fact(d) for d in fixed),
             positive[0] if len(positive) == 1 and len(rule.patterns) == 1 else None,
             tuple(any(q.kind == p.kind for q in positive[:i]) for i, p in enumerate(positive)),
+            len(positive) == 2 and len(rule.patterns) == 2,  # noqa: PLR2004 - a pair
         )
 
 

@@ -82,6 +82,19 @@ def test_a_mismatch_between_engine_and_evaluator_is_an_error(monkeypatch: pytest
     fresh.close()
 
 
+def test_a_rule_fired_twice_on_the_same_facts_is_an_error():
+    """The cross-check compares multisets: a repeated firing is not hidden by the set."""
+    from engine import assessment  # noqa: PLC0415
+    from engine.errors import AssessmentError  # noqa: PLC0415
+
+    case = case_from_data(KNOWLEDGE, {"client": {"pregnant": True}}, today=TODAY)
+    trace = ASSESSOR.trace(case)
+    run = ASSESSOR.engine.run([f.engine_dict() for f in trace.facts.facts])
+    assessment.cross_check(run.firings, trace.evaluation)  # as durable fired: agrees
+    with pytest.raises(AssessmentError, match="more than once"):
+        assessment.cross_check([*run.firings, run.firings[0]], trace.evaluation)
+
+
 def test_knowledge_can_be_compiled_and_assessed_again_in_one_process():
     """Reload: a new ruleset for the same knowledge registers without 'already registered'."""
     case = case_from_data(KNOWLEDGE, {"client": {"pregnant": True}, "plan": {}}, today=TODAY)
