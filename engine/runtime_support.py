@@ -213,6 +213,13 @@ def _checked(fid: str, key: str, value: object) -> object:
     return value
 
 
+_NUMBERS: Final = frozenset({int, float})
+
+
+def _is_number(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
 def normalize_fact(fact: object, shape: FactShape) -> dict[str, Any]:
     """Validate one fact and return the copy we register (lists become tuples)."""
     if type(fact) is not dict and not isinstance(fact, Mapping):  # the ABC check is slow
@@ -227,15 +234,14 @@ def normalize_fact(fact: object, shape: FactShape) -> dict[str, Any]:
     if len(fact) > MAX_FIELDS:
         raise FactRejected(fid, None, f"{len(fact)} fields; at most {MAX_FIELDS} are allowed")
     out = _fields(fid, fact)
-    numeric = shape.numeric.get(kind)
-    for name in numeric.intersection(out) if numeric else ():
-        value = out[name]
+    for name in shape.numeric.get(kind, ()):
+        value = out.get(name)
         # null is "answered: none"; durable never matches it in a constant comparison.
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        if value is not None and type(value) not in _NUMBERS and not _is_number(value):
             msg = f"expected a number (or null), got {type(value).__name__} {value!r}"
             raise FactRejected(fid, name, msg)
-    for name in shape.joined.get(kind, shape.joined_any).intersection(out):
-        if out[name] is None or isinstance(out[name], tuple):
+    for name in shape.joined.get(kind, shape.joined_any):
+        if name in out and (out[name] is None or isinstance(out[name], tuple)):
             msg = "null or a list in a field that rules compare with another fact's field"
             raise FactRejected(fid, name, f"{msg} (durable error 312, then heap corruption)")
     return out
@@ -296,7 +302,9 @@ def _fields(fid: str, fact: Mapping[Any, object]) -> dict[str, Any]:
             raise FactRejected(fid, str(key), "field names are non-empty strings, not id/sid/$...")
         kind_of = type(value)
         # Fast paths for the exact JSON types; everything else goes through _checked.
-        if kind_of is int:
+        if kind_of in _PLAIN:
+            pass
+        elif kind_of is int:
             if not -_INT64 <= value < _INT64:  # type: ignore[operator]
                 raise FactRejected(fid, key, "integer out of the 64-bit range")
         elif kind_of is float:
@@ -310,7 +318,7 @@ def _fields(fid: str, fact: Mapping[Any, object]) -> dict[str, Any]:
                     problem = _scalar_ok(item)
                     if problem is not None:
                         raise FactRejected(fid, key, problem)
-        elif kind_of not in _PLAIN:
+        else:
             value = _checked(fid, key, value)  # noqa: PLW2901 - the registered form
         out[key] = value
     return out
