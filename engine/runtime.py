@@ -67,6 +67,7 @@ from engine.runtime_support import (
     durable_hashes,
     encode_json,
     error_code,
+    fact_hashes,
     normalize_fact,
 )
 
@@ -303,13 +304,13 @@ class _Core:
         for fact in facts:
             fid = fact["fid"]
             durable_id, salt = fid, 0
-            hashes = durable_hashes(fid)
+            hashes = fact_hashes(fid)
             # A batch cannot tell which fact durable dropped as "already observed" (notes 5.4),
             # so salt any id whose hash is taken before asserting.
             while not taken.isdisjoint(hashes):
                 salt += 1
                 durable_id = f"{fid}#{salt}"
-                hashes = durable_hashes(durable_id)
+                hashes = fact_hashes(durable_id)
             taken.update(hashes)
             payloads.append({**fact, "sid": s.sid, "id": durable_id})
         s.touched = True

@@ -173,9 +173,11 @@ def error_code(message: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-@functools.lru_cache(maxsize=8192)  # fact ids repeat across assessments (client, plan, ...)
 def durable_hashes(durable_id: str) -> tuple[int, ...]:
-    """Return durable's ``fnv1Hash32`` of a fact id, for signed and unsigned ``char`` (state.c)."""
+    """Return durable's ``fnv1Hash32`` of a fact id, for signed and unsigned ``char`` (state.c).
+
+    ``fact_hashes`` is the cached form, for fact ids; session ids never repeat.
+    """
     raw = encode_json(durable_id)[
         1:-1
     ].encode()  # the id as it sits in the JSON text durable parses
@@ -189,6 +191,10 @@ def durable_hashes(durable_id: str) -> tuple[int, ...]:
             value = ((value ^ octet) * _FNV_PRIME) & 0xFFFFFFFF
         hashes.append(value)
     return tuple(hashes)
+
+
+fact_hashes: Final = functools.lru_cache(maxsize=8192)(durable_hashes)
+"""``durable_hashes``, kept for fact ids: they repeat across assessments (client, plan, ...)."""
 
 
 def _scalar_ok(value: object) -> str | None:

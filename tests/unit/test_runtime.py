@@ -646,3 +646,13 @@ def test_joins_with_more_frames_than_durables_frame_index_has_buckets() -> None:
         for _ in range(3):
             pairs = sorted(tuple(fid for _, fid in f.premises) for f in e.run(facts).firings)
             assert pairs == sorted((f"a{(i * 7) % 60}", f"b{i}") for i in range(60))
+
+
+def test_session_ids_do_not_fill_the_fact_id_hash_cache() -> None:
+    # Session ids never repeat: cached, they grew memory by one entry per assessment.
+    with RuleEngine(rules(r=[when("p", "plan")]), derive({})) as e:
+        e.run([PLAN])
+        before = runtime_support.fact_hashes.cache_info().currsize
+        for _ in range(50):
+            e.run([PLAN])
+        assert runtime_support.fact_hashes.cache_info().currsize == before
