@@ -178,9 +178,8 @@ def durable_hashes(durable_id: str) -> tuple[int, ...]:
 
     ``fact_hashes`` is the cached form, for fact ids; session ids never repeat.
     """
-    raw = encode_json(durable_id)[
-        1:-1
-    ].encode()  # the id as it sits in the JSON text durable parses
+    # The id as it sits in the JSON text durable parses.
+    raw = encode_json(durable_id)[1:-1].encode()
     variants = (False,) if raw.isascii() else (False, True)
     hashes = []
     for signed in variants:
