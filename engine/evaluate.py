@@ -16,6 +16,7 @@ from engine.conclude import conclude
 from engine.facts import Fact
 from engine.kleene import EvalFact, TestResult, Truth, pattern_truth, test_truth
 from engine.logic import LogicRule
+from engine.memo import content_key, remember
 from engine.prepared import (
     NO_BINDINGS,
     NO_PATHS,
@@ -100,26 +101,23 @@ class Evaluator:
         self.rules = tuple(rules)
         self.strata = dict(strata) if strata is not None else stratify(self.rules)
         fast = {r.id: FastRule.of(r) for r in self.rules}
-        self._layers = [
-            [
-                fast[r.id]
-                for r in _producers_first([r for r in self.rules if self.strata[r.id] == level])
-            ]
-            for level in sorted(set(self.strata.values()))
-        ]
         # Semi-naive re-runs: what each rule derives and reads, as (kind, code/name) keys.
         keys = {derived_key(r) for r in self.rules}
-        self._makes = [[derived_key(f.rule) for f in layer] for layer in self._layers]
-        self._wants = [
-            [frozenset(k for p in f.rule.patterns for k in pattern_keys(p, keys)) for f in layer]
-            for layer in self._layers
-        ]
-        # Per layer: key -> positions of the rules reading it.
-        self._readers: list[dict[Key, tuple[int, ...]]] = []
-        for wants in self._wants:
+        self._layers: list[list[FastRule]] = []
+        self._makes: list[list[Key]] = []
+        self._wants: list[list[frozenset[Key]]] = []
+        self._readers: list[dict[Key, tuple[int, ...]]] = []  # key -> positions reading it
+        for level in sorted(set(self.strata.values())):
+            rules = [r for r in self.rules if self.strata[r.id] == level]
+            makes = [derived_key(r) for r in rules]
+            wants = [frozenset(k for p in r.patterns for k in pattern_keys(p, keys)) for r in rules]
+            order = _producers_first(makes, wants)
+            self._layers.append([fast[rules[i].id] for i in order])
+            self._makes.append([makes[i] for i in order])
+            self._wants.append([wants[i] for i in order])
             readers: dict[Key, list[int]] = {}
-            for position, wanted in enumerate(wants):
-                for key in wanted:
+            for position, i in enumerate(order):
+                for key in wants[i]:
                     readers.setdefault(key, []).append(position)
             self._readers.append({k: tuple(v) for k, v in readers.items()})
         self._derived: dict[tuple[object, ...], Fact] = {}
@@ -228,17 +226,8 @@ class Evaluator:
         return news
 
     def _as_fact(self, derived: dict[str, Any]) -> Fact:
-        """``as_fact``, kept between runs for the same content (facts are never mutated).
-
-        The key holds each value's type, because ``True == 1 == 1.0`` in Python.
-        """
-        key = (*derived.items(), *map(type, derived.values()))
-        fact = self._derived.get(key)
-        if fact is None:
-            if len(self._derived) >= _MAX_DERIVED:
-                self._derived.clear()
-            fact = self._derived[key] = as_fact(derived)
-        return fact
+        """``as_fact``, kept between runs for the same content (facts are never mutated)."""
+        return remember(self._derived, content_key(derived), lambda: as_fact(derived), _MAX_DERIVED)
 
     def _derive(
         self,
@@ -276,35 +265,30 @@ class Evaluator:
         return news
 
 
-def _producers_first(rules: Sequence[LogicRule]) -> list[LogicRule]:
-    """The rules with each one after the rules whose conclusions it reads, where that is possible.
+def _producers_first(makes: Sequence[Key], wants: Sequence[frozenset[Key]]) -> list[int]:
+    """Positions of one stratum's rules, each after the rules whose conclusions it reads.
 
-    Otherwise (rules that feed each other) the knowledge's order is kept. The order changes
-    only how often a rule runs, never the result: the evaluation runs to a fixpoint.
+    ``makes[i]`` is what rule ``i`` derives, ``wants[i]`` what it reads. Where rules feed each
+    other, the knowledge's order is kept. The order changes only how often a rule runs, never
+    the result: the evaluation runs to a fixpoint. (A negated key's producers are in a lower
+    stratum, so only positive reads order a stratum.)
     """
-    keys = {derived_key(r) for r in rules}
     producers: dict[Key, set[int]] = {}
-    for position, r in enumerate(rules):
-        producers.setdefault(derived_key(r), set()).add(position)
+    for i, key in enumerate(makes):
+        producers.setdefault(key, set()).add(i)
     needs = [
-        {
-            q
-            for p in r.patterns
-            if not p.negated
-            for key in pattern_keys(p, keys)
-            for q in producers.get(key, ())
-            if q != position
-        }
-        for position, r in enumerate(rules)
+        {q for key in wanted for q in producers.get(key, ()) if q != i}
+        for i, wanted in enumerate(wants)
     ]
     placed: set[int] = set()
+    waiting = list(range(len(makes)))
     order: list[int] = []
-    while len(order) < len(rules):
-        waiting = [i for i in range(len(rules)) if i not in placed]
+    while waiting:
         ready = next((i for i in waiting if needs[i] <= placed), waiting[0])  # a cycle: go on
+        waiting.remove(ready)
         placed.add(ready)
         order.append(ready)
-    return [rules[i] for i in order]
+    return order
 
 
 def _negation(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from engine.case import Case, resolve_site
 from engine.knowledge import Knowledge
+from engine.memo import ObjectMemo
 from engine.model import FactSpec, FieldSpec, TermKind
 from engine.vocabulary import fold_text
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,30 +60,18 @@ class FactSet:
         return {f.fid: f for f in (*self.facts, *self.phantoms)}
 
 
-_MEMO: dict[tuple[int, str], tuple[FactSpec, Any]] = {}
-_MAX_MEMO = 4096
-
-
-def _memo(spec: FactSpec, key: str, build: Callable[[], _T]) -> _T:
-    """What ``build`` derives from ``spec`` alone, kept between cases (per spec object)."""
-    hit = _MEMO.get((id(spec), key))
-    if hit is not None and hit[0] is spec:  # the same spec, not a new one at a reused id
-        return cast("_T", hit[1])
-    if len(_MEMO) > _MAX_MEMO:
-        _MEMO.clear()  # a knowledge reload leaves the old specs' entries behind
-    value = build()
-    _MEMO[id(spec), key] = (spec, value)
-    return value
+_SPECS = ObjectMemo()
+"""What each fact spec's entries share, kept between cases."""
 
 
 def _field_paths(spec: FactSpec, path: str) -> dict[str, str]:
     """Field -> case path (``client.medications[0].name``) of one entry."""
-    return _memo(spec, path, lambda: {name: f"{path}.{name}" for name in spec.fields})
+    return _SPECS.get(spec, path, lambda: {name: f"{path}.{name}" for name in spec.fields})
 
 
 def _resolvable(spec: FactSpec) -> tuple[tuple[str, FieldSpec], ...]:
     """The fields whose answers are resolved: terms, sites (but the entry's site) and texts."""
-    return _memo(
+    return _SPECS.get(
         spec,
         "#resolvable",
         lambda: tuple(

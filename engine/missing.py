@@ -10,6 +10,7 @@ from engine.evaluate import Evaluation, Truth
 from engine.facts import FactSet
 from engine.knowledge import Knowledge
 from engine.logic import FindingOut, LimitOut
+from engine.memo import ObjectMemo
 from engine.model import LEVEL_RANK
 from engine.result import DepthVerdict, MissingAnswer
 
@@ -105,20 +106,12 @@ def missing_answers(
     return out
 
 
-_QUESTIONS: dict[tuple[int, str], tuple[Knowledge, str]] = {}
-_MAX_QUESTIONS = 4096
+_QUESTIONS = ObjectMemo()
 
 
 def question_for(knowledge: Knowledge, path: str) -> str:
     """The vocabulary's question for a case path (``client.medications[0].name``); cached."""
-    hit = _QUESTIONS.get((id(knowledge), path))
-    if hit is not None and hit[0] is knowledge:  # not a new knowledge at a reused id
-        return hit[1]
-    if len(_QUESTIONS) >= _MAX_QUESTIONS:
-        _QUESTIONS.clear()
-    question = _question(knowledge, path)
-    _QUESTIONS[id(knowledge), path] = (knowledge, question)
-    return question
+    return _QUESTIONS.get(knowledge, path, lambda: _question(knowledge, path))
 
 
 def _question(knowledge: Knowledge, path: str) -> str:

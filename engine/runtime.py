@@ -54,6 +54,7 @@ from engine.definition_plan import (
     share_conditions,
 )
 from engine.durable_check import InvalidDefinition, check_definition
+from engine.memo import content_key, remember
 from engine.runtime_support import (
     ActionFailed,
     EngineFailure,
@@ -244,19 +245,17 @@ class _Core:
     def normal(self, fact: Mapping[str, Any]) -> Mapping[str, Any]:
         """``normalize_fact`` of a derived fact, kept between runs for the same content.
 
-        Rules derive the same few facts again and again. The key holds each value's type,
-        because ``True == 1 == 1.0`` in Python but not in JSON.
+        Rules derive the same few facts again and again (``content_key`` tells True from 1).
         """
         try:
-            key = (*fact.items(), *map(type, fact.values()))
-            cached = self.normals.get(key)
+            return remember(
+                self.normals,
+                content_key(fact),
+                lambda: MappingProxyType(normalize_fact(fact, self.shape)),
+                _MAX_NORMALS,
+            )
         except (AttributeError, TypeError):  # not a mapping, or an unhashable value (a list)
             return normalize_fact(fact, self.shape)
-        if cached is None:
-            if len(self.normals) >= _MAX_NORMALS:
-                self.normals.clear()
-            cached = self.normals[key] = MappingProxyType(normalize_fact(fact, self.shape))
-        return cached
 
     def admit(self, s: _Session, normal: Mapping[str, Any]) -> str:
         """Register a (normalized) derived fact and assert it, unless its fid is known."""

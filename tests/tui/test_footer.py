@@ -176,19 +176,17 @@ async def test_why_asked_and_help_footers_at_80x24(app: ExpertApp):
 async def test_clients_and_knowledge_footers_at_80x24(app: ExpertApp):
     async with app.run_test(size=SMALL) as pilot:
         await ready(pilot)
-        await press(pilot, "f3")
-        assert isinstance(app.screen, ClientsScreen)
-        assert isinstance(app.screen.query_one(Footer), KeyFooter)
-        for selector in ("#client-search", "#client-table", "#history-table"):
-            await focus(pilot, selector)
-            assert_every_key_visible(app)
-
-        await press(pilot, "f4")
-        assert isinstance(app.screen, KnowledgeScreen)
-        assert isinstance(app.screen.query_one(Footer), KeyFooter)
-        for selector in ("#kb-search", "#kb-rules", "#kb-detail-box"):
-            await focus(pilot, selector)
-            assert_every_key_visible(app)
+        screens = (
+            ("f3", ClientsScreen, ("#client-search", "#client-table", "#history-table")),
+            ("f4", KnowledgeScreen, ("#kb-search", "#kb-rules", "#kb-detail-box")),
+        )
+        for key, kind, selectors in screens:
+            await press(pilot, key)
+            assert isinstance(app.screen, kind)
+            assert isinstance(app.screen.query_one(Footer), KeyFooter)
+            for selector in selectors:
+                await focus(pilot, selector)
+                assert_every_key_visible(app)
         # the footer leaves the screen most of its 24 lines
         assert app.screen.query_one(Footer).region.height <= 2
 
